@@ -1,0 +1,114 @@
+//! Who may do what: roles, permissions, and the local profiles that carry a role.
+
+mod profiles;
+
+use serde::{Deserialize, Serialize};
+
+pub(crate) use profiles::{
+    active_profile_name, add_profile, list_profiles, load_profile, remove_profile,
+    set_active_profile, verify_password,
+};
+pub use profiles::{Actor, Profile};
+
+use crate::error::{CoreError, CoreResult, ErrorCode};
+
+/// A profile's role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    Operator,
+    Viewer,
+}
+
+impl Role {
+    pub const ALL: [Role; 3] = [Role::Admin, Role::Operator, Role::Viewer];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Operator => "operator",
+            Role::Viewer => "viewer",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// The permission matrix. Admin: everything; Operator: view + sync; Viewer: view.
+    pub fn allows(self, p: Permission) -> bool {
+        match self {
+            Role::Admin => true,
+            Role::Operator => {
+                matches!(p, Permission::IntegrationView | Permission::IntegrationSync)
+            }
+            Role::Viewer => matches!(p, Permission::IntegrationView),
+        }
+    }
+
+    pub fn permissions(self) -> Vec<Permission> {
+        Permission::ALL
+            .into_iter()
+            .filter(|p| self.allows(*p))
+            .collect()
+    }
+}
+
+/// The integrations guide's permissions, plus `profiles.manage` so that only an admin can
+/// create a profile (otherwise any role could mint itself an admin profile).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Permission {
+    #[serde(rename = "integration.view")]
+    IntegrationView,
+    #[serde(rename = "integration.create")]
+    IntegrationCreate,
+    #[serde(rename = "integration.edit")]
+    IntegrationEdit,
+    #[serde(rename = "integration.delete")]
+    IntegrationDelete,
+    #[serde(rename = "integration.sync")]
+    IntegrationSync,
+    #[serde(rename = "profiles.manage")]
+    ProfilesManage,
+}
+
+impl Permission {
+    pub const ALL: [Permission; 6] = [
+        Permission::IntegrationView,
+        Permission::IntegrationCreate,
+        Permission::IntegrationEdit,
+        Permission::IntegrationDelete,
+        Permission::IntegrationSync,
+        Permission::ProfilesManage,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Permission::IntegrationView => "integration.view",
+            Permission::IntegrationCreate => "integration.create",
+            Permission::IntegrationEdit => "integration.edit",
+            Permission::IntegrationDelete => "integration.delete",
+            Permission::IntegrationSync => "integration.sync",
+            Permission::ProfilesManage => "profiles.manage",
+        }
+    }
+}
+
+impl Actor {
+    /// Fails with `permission_denied` unless this actor's role grants `p`.
+    pub fn require(&self, p: Permission) -> CoreResult<()> {
+        if self.role.allows(p) {
+            return Ok(());
+        }
+        Err(CoreError::new(
+            ErrorCode::PermissionDenied,
+            format!(
+                "The profile \"{}\" ({}) does not have the {} permission. Switch to a profile with that permission, or ask an admin.",
+                self.name,
+                self.role.as_str(),
+                p.as_str()
+            ),
+        ))
+    }
+}

@@ -1,0 +1,340 @@
+//! `Core`: the one API the desktop UI, the CLI and the tests call. Every operation takes the
+//! acting profile and checks its permission here, not in the callers.
+
+use std::path::{Path, PathBuf};
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Serialize;
+
+use crate::access::{self, Actor, Permission, Profile, Role};
+use crate::error::{CoreError, CoreResult, ErrorCode};
+use crate::integrations::{
+    self, Candidate, Integration, IntegrationPatch, NewIntegration, SecretField, SecretFlags,
+};
+use crate::secrets::{SecretRef, SecretStoreInfo, StorePreference, Vault};
+use crate::store::{self, Db};
+
+const INTEGRATION_SCOPE: &str = "integration";
+
+/// What the UI needs to render its frame: who is acting, what they may do, where data lives.
+#[derive(Debug, Clone, Serialize)]
+pub struct AppStatus {
+    pub version: String,
+    pub data_dir: String,
+    pub secret_store: SecretStoreInfo,
+    pub profile: Profile,
+    pub permissions: Vec<Permission>,
+}
+
+/// The opened data directory: database, secret store.
+pub struct Core {
+    data_dir: PathBuf,
+    db: Db,
+    vault: Vault,
+}
+
+impl Core {
+    /// Opens the data directory (creating it), migrates the database and picks the secret store
+    /// as `SUPPORTBOT_SECRET_STORE` says.
+    pub fn open(data_dir: &Path) -> CoreResult<Core> {
+        Core::open_with(data_dir, StorePreference::from_env())
+    }
+
+    /// Like [`Core::open`], with an explicit secret-store preference.
+    pub fn open_with(data_dir: &Path, preference: StorePreference) -> CoreResult<Core> {
+        crate::paths::ensure_dir(data_dir)?;
+        let db = Db::open(data_dir)?;
+        let vault_id = store::get_setting(&db.conn(), "vault_id")?.ok_or_else(|| {
+            CoreError::internal("The database has no vault id; it may be damaged.")
+        })?;
+        let vault = Vault::open(data_dir, &vault_id, preference)?;
+        Ok(Core {
+            data_dir: data_dir.to_path_buf(),
+            db,
+            vault,
+        })
+    }
+
+    /// Opens the default data directory (`SUPPORTBOT_DATA_DIR` or the OS app-data directory).
+    pub fn open_default() -> CoreResult<Core> {
+        Core::open(&crate::paths::data_dir()?)
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    pub fn db_path(&self) -> &Path {
+        self.db.path()
+    }
+
+    pub fn secret_store(&self) -> SecretStoreInfo {
+        self.vault.info()
+    }
+
+    // ---- profiles -------------------------------------------------------------------------
+
+    /// Resolves who is acting: the named profile, or the active one when `profile` is `None`.
+    /// A password-protected profile needs its password.
+    pub fn actor(
+        &self,
+        profile: Option<&str>,
+        password: Option<&SecretString>,
+    ) -> CoreResult<Actor> {
+        let conn = self.db.conn();
+        let name = match profile {
+            Some(p) => p.to_string(),
+            None => access::active_profile_name(&conn)?,
+        };
+        let (name, role, hash) = access::load_profile(&conn, &name)?;
+        access::verify_password(&name, hash.as_deref(), password)?;
+        Ok(Actor { name, role })
+    }
+
+    /// The active profile's name and whether it needs a password to act as it.
+    pub fn active_profile(&self) -> CoreResult<Profile> {
+        let conn = self.db.conn();
+        let name = access::active_profile_name(&conn)?;
+        access::list_profiles(&conn)?
+            .into_iter()
+            .find(|p| p.name.eq_ignore_ascii_case(&name))
+            .ok_or_else(|| CoreError::not_found("profile", &name))
+    }
+
+    /// Checks the password and makes `name` the active profile for later starts.
+    pub fn switch_profile(&self, name: &str, password: Option<&SecretString>) -> CoreResult<Actor> {
+        let actor = self.actor(Some(name), password)?;
+        access::set_active_profile(&self.db.conn(), &actor.name)?;
+        tracing::info!(profile = %actor.name, role = actor.role.as_str(), "switched profile");
+        Ok(actor)
+    }
+
+    /// Status for `actor`, or for a locked session (active profile needs a password) when `None`.
+    pub fn status(&self, actor: Option<&Actor>) -> CoreResult<AppStatus> {
+        let profile = match actor {
+            Some(a) => self
+                .profiles()?
+                .into_iter()
+                .find(|p| p.name == a.name)
+                .ok_or_else(|| CoreError::not_found("profile", &a.name))?,
+            None => self.active_profile()?,
+        };
+        Ok(AppStatus {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            data_dir: self.data_dir.display().to_string(),
+            secret_store: self.vault.info(),
+            permissions: actor.map(|a| a.role.permissions()).unwrap_or_default(),
+            profile,
+        })
+    }
+
+    /// Every profile. Listing is open to all: it reveals names and roles only.
+    pub fn profiles(&self) -> CoreResult<Vec<Profile>> {
+        access::list_profiles(&self.db.conn())
+    }
+
+    pub fn add_profile(
+        &self,
+        actor: &Actor,
+        name: &str,
+        role: Role,
+        password: Option<&SecretString>,
+    ) -> CoreResult<Profile> {
+        actor.require(Permission::ProfilesManage)?;
+        let p = access::add_profile(&self.db.conn(), name, role, password)?;
+        tracing::info!(profile = %p.name, role = role.as_str(), by = %actor.name, "added profile");
+        Ok(p)
+    }
+
+    pub fn remove_profile(&self, actor: &Actor, name: &str) -> CoreResult<()> {
+        actor.require(Permission::ProfilesManage)?;
+        access::remove_profile(&mut self.db.conn(), name, &actor.name)?;
+        tracing::info!(profile = %name, by = %actor.name, "removed profile");
+        Ok(())
+    }
+
+    // ---- integrations ---------------------------------------------------------------------
+
+    pub fn list_integrations(&self, actor: &Actor) -> CoreResult<Vec<Integration>> {
+        actor.require(Permission::IntegrationView)?;
+        integrations::list(&self.db.conn())
+    }
+
+    pub fn integration(&self, actor: &Actor, id: i64) -> CoreResult<Integration> {
+        actor.require(Permission::IntegrationView)?;
+        integrations::get(&self.db.conn(), id)
+    }
+
+    pub fn integration_by_name(&self, actor: &Actor, name: &str) -> CoreResult<Integration> {
+        actor.require(Permission::IntegrationView)?;
+        integrations::find_by_name(&self.db.conn(), name)?
+            .ok_or_else(|| CoreError::not_found("integration", name))
+    }
+
+    pub fn add_integration(&self, actor: &Actor, input: NewIntegration) -> CoreResult<Integration> {
+        actor.require(Permission::IntegrationCreate)?;
+        let mut secrets = SecretFlags::default();
+        for f in SecretField::ALL {
+            secrets.set(f, provided(input.secret(f)).is_some());
+        }
+        let mut c = Candidate {
+            name: input.name.clone(),
+            kind: input.kind,
+            auth: input.auth,
+            url: input.url.clone(),
+            username: input.username.clone(),
+            client_id: input.client_id.clone(),
+            enabled: input.enabled.unwrap_or(true),
+            secrets,
+        };
+        let mut conn = self.db.conn();
+        let tx = conn.transaction()?;
+        integrations::validate(&mut c, |name| {
+            Ok(integrations::find_by_name(&tx, name)?.is_some())
+        })?;
+        let id = integrations::insert(&tx, &c)?;
+        let writes: Vec<(SecretField, &SecretString)> = c
+            .auth
+            .secret_fields()
+            .iter()
+            .filter_map(|f| provided(input.secret(*f)).map(|v| (*f, v)))
+            .collect();
+        self.write_secrets(&tx, id, &writes)?;
+        tx.commit()?;
+        drop(conn);
+        tracing::info!(integration = %c.name, kind = c.kind.as_str(), auth = c.auth.as_str(), by = %actor.name, "added integration");
+        integrations::get(&self.db.conn(), id)
+    }
+
+    pub fn edit_integration(
+        &self,
+        actor: &Actor,
+        id: i64,
+        patch: IntegrationPatch,
+    ) -> CoreResult<Integration> {
+        actor.require(Permission::IntegrationEdit)?;
+        let mut conn = self.db.conn();
+        let tx = conn.transaction()?;
+        let current = integrations::get(&tx, id)?;
+        let mut secrets = current.secrets;
+        for f in SecretField::ALL {
+            if provided(patch.secret(f)).is_some() {
+                secrets.set(f, true);
+            }
+        }
+        let auth = patch.auth.unwrap_or(current.auth);
+        let mut c = Candidate {
+            name: patch.name.clone().unwrap_or_else(|| current.name.clone()),
+            kind: current.kind,
+            auth,
+            url: patch.url.clone().unwrap_or_else(|| current.url.clone()),
+            username: patch.username.clone().or_else(|| current.username.clone()),
+            client_id: patch
+                .client_id
+                .clone()
+                .or_else(|| current.client_id.clone()),
+            enabled: patch.enabled.unwrap_or(current.enabled),
+            secrets,
+        };
+        integrations::validate(&mut c, |name| {
+            Ok(integrations::find_by_name(&tx, name)?.is_some_and(|other| other.id != id))
+        })?;
+        integrations::update(&tx, id, &c)?;
+        let writes: Vec<(SecretField, &SecretString)> = auth
+            .secret_fields()
+            .iter()
+            .filter_map(|f| provided(patch.secret(*f)).map(|v| (*f, v)))
+            .collect();
+        self.write_secrets(&tx, id, &writes)?;
+        // Secrets the new auth type does not use are removed, not left behind.
+        for f in SecretField::ALL {
+            if !auth.secret_fields().contains(&f) && current.secrets.get(f) {
+                self.vault.delete(&tx, secret_ref(id, f))?;
+            }
+        }
+        tx.commit()?;
+        drop(conn);
+        tracing::info!(integration = %c.name, by = %actor.name, "edited integration");
+        integrations::get(&self.db.conn(), id)
+    }
+
+    pub fn set_integration_enabled(
+        &self,
+        actor: &Actor,
+        id: i64,
+        enabled: bool,
+    ) -> CoreResult<Integration> {
+        actor.require(Permission::IntegrationEdit)?;
+        let conn = self.db.conn();
+        let current = integrations::get(&conn, id)?;
+        integrations::set_enabled(&conn, id, enabled)?;
+        tracing::info!(integration = %current.name, enabled, by = %actor.name, "changed enabled state");
+        integrations::get(&conn, id)
+    }
+
+    /// Removes the connection settings and stored credentials. Synced data stays.
+    pub fn remove_integration(&self, actor: &Actor, id: i64) -> CoreResult<()> {
+        actor.require(Permission::IntegrationDelete)?;
+        let mut conn = self.db.conn();
+        let tx = conn.transaction()?;
+        let current = integrations::get(&tx, id)?;
+        for f in SecretField::ALL {
+            self.vault.delete(&tx, secret_ref(id, f))?;
+        }
+        integrations::delete(&tx, id)?;
+        tx.commit()?;
+        tracing::info!(integration = %current.name, by = %actor.name, "removed integration");
+        Ok(())
+    }
+
+    /// A stored credential, for connectors. Never send the result to the UI or a log.
+    pub fn integration_secret(
+        &self,
+        id: i64,
+        field: SecretField,
+    ) -> CoreResult<Option<SecretString>> {
+        self.vault.get(&self.db.conn(), secret_ref(id, field))
+    }
+
+    /// Starts a sync. Syncing is not part of this build yet: the permission is checked so the
+    /// UI's gating is exercised, then the caller learns it is unavailable.
+    pub fn request_sync(&self, actor: &Actor, id: i64) -> CoreResult<()> {
+        actor.require(Permission::IntegrationSync)?;
+        let integration = integrations::get(&self.db.conn(), id)?;
+        Err(CoreError::new(
+            ErrorCode::SyncUnavailable,
+            format!("Syncing \"{}\" is not available in this build yet; it arrives with the sync feature.", integration.name),
+        ))
+    }
+
+    fn write_secrets(
+        &self,
+        conn: &rusqlite::Connection,
+        id: i64,
+        writes: &[(SecretField, &SecretString)],
+    ) -> CoreResult<()> {
+        for (i, (field, value)) in writes.iter().enumerate() {
+            if let Err(e) = self.vault.put(conn, secret_ref(id, *field), value) {
+                // Undo the keyring writes of this call; the transaction undoes the rows.
+                for (done, _) in &writes[..i] {
+                    let _ = self.vault.delete(conn, secret_ref(id, *done));
+                }
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+}
+
+fn secret_ref(id: i64, field: SecretField) -> SecretRef<'static> {
+    SecretRef {
+        scope: INTEGRATION_SCOPE,
+        owner_id: id,
+        field: field.as_str(),
+    }
+}
+
+/// A secret counts as given only when non-empty: an empty input means "keep" / "not set".
+fn provided(s: Option<&SecretString>) -> Option<&SecretString> {
+    s.filter(|v| !v.expose_secret().is_empty())
+}

@@ -1,0 +1,129 @@
+//! The error every core operation returns: a stable code the UI and CLI switch on, plus a message
+//! that tells the user what to do.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Serialize;
+
+/// Stable error codes. The UI and scripts switch on these, so a code is never renamed; new
+/// failure kinds get new codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// One or more inputs are invalid; `fields` says which and why.
+    Validation,
+    /// An integration or profile with that name exists already.
+    DuplicateName,
+    NotFound,
+    /// The acting profile's role does not grant the permission.
+    PermissionDenied,
+    /// The profile is password protected and no password was given.
+    ProfilePasswordRequired,
+    ProfilePasswordInvalid,
+    /// The store holding a secret cannot be reached (e.g. a locked OS keyring).
+    SecretStoreUnavailable,
+    /// The local database failed or belongs to a newer version of the app.
+    Storage,
+    /// Syncing is not part of this build yet.
+    SyncUnavailable,
+    Internal,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::Validation => "validation",
+            ErrorCode::DuplicateName => "duplicate_name",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::PermissionDenied => "permission_denied",
+            ErrorCode::ProfilePasswordRequired => "profile_password_required",
+            ErrorCode::ProfilePasswordInvalid => "profile_password_invalid",
+            ErrorCode::SecretStoreUnavailable => "secret_store_unavailable",
+            ErrorCode::Storage => "storage",
+            ErrorCode::SyncUnavailable => "sync_unavailable",
+            ErrorCode::Internal => "internal",
+        }
+    }
+}
+
+/// A failure with a code, a message that says what to do, and for validation failures the
+/// message for each offending input (keyed by input name, so the UI can show it inline).
+///
+/// Invariant: no message ever contains a secret value; messages are built from names and
+/// constant text only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CoreError {
+    pub code: ErrorCode,
+    pub message: String,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub fields: BTreeMap<String, String>,
+}
+
+pub type CoreResult<T> = Result<T, CoreError>;
+
+impl CoreError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        CoreError {
+            code,
+            message: message.into(),
+            fields: BTreeMap::new(),
+        }
+    }
+
+    /// A validation error listing each offending field.
+    pub fn invalid(fields: BTreeMap<String, String>) -> Self {
+        let message = match fields.len() {
+            1 => fields.values().next().cloned().unwrap_or_default(),
+            n => format!("{n} fields need attention: fix the highlighted inputs and try again."),
+        };
+        CoreError {
+            code: ErrorCode::Validation,
+            message,
+            fields,
+        }
+    }
+
+    pub fn with_field(mut self, field: &str, message: impl Into<String>) -> Self {
+        self.fields.insert(field.to_string(), message.into());
+        self
+    }
+
+    pub fn not_found(what: &str, name: &str) -> Self {
+        CoreError::new(
+            ErrorCode::NotFound,
+            format!(
+                "No {what} named \"{name}\" exists. Check the name (list them to see what exists)."
+            ),
+        )
+    }
+
+    pub fn internal(message: impl Into<String>) -> Self {
+        CoreError::new(ErrorCode::Internal, message)
+    }
+}
+
+impl fmt::Display for CoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)?;
+        for (field, msg) in &self.fields {
+            if self.fields.len() > 1 || *msg != self.message {
+                write!(f, "\n  {field}: {msg}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for CoreError {}
+
+impl From<rusqlite::Error> for CoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        // SQL errors carry statement text and constraint names, never bound parameter values,
+        // so they cannot leak a secret.
+        CoreError::new(
+            ErrorCode::Storage,
+            format!("The local database reported an error: {e}. If this persists, check free disk space and the data directory's permissions."),
+        )
+    }
+}

@@ -1,0 +1,12 @@
+//! Integrations: the connection settings of one ITSM system, their validation and storage.
+
+mod model;
+mod repo;
+mod validate;
+
+pub use model::{
+    AuthType, Integration, IntegrationPatch, Kind, NewIntegration, SecretField, SecretFlags,
+    SyncError, SyncStatus,
+};
+pub(crate) use repo::{delete, find_by_name, get, insert, list, set_enabled, update};
+pub(crate) use validate::{validate, Candidate};

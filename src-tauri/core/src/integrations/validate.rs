@@ -1,0 +1,179 @@
+//! Validation of an integration before it is saved: every problem is reported at once, keyed by
+//! the input it belongs to.
+
+use std::collections::BTreeMap;
+
+use super::model::{AuthType, Kind, SecretFlags};
+use crate::error::{CoreError, CoreResult, ErrorCode};
+
+/// The values an integration will have once saved (new input, or stored values merged with an
+/// edit), normalised by [`validate`].
+#[derive(Debug, Clone)]
+pub(crate) struct Candidate {
+    pub name: String,
+    pub kind: Kind,
+    pub auth: AuthType,
+    pub url: String,
+    pub username: Option<String>,
+    pub client_id: Option<String>,
+    pub enabled: bool,
+    /// Which secrets will be set after saving (typed now, or already stored).
+    pub secrets: SecretFlags,
+}
+
+const MAX_NAME: usize = 80;
+const MAX_TEXT: usize = 256;
+
+/// Normalises `c` (trimmed text, empty text → none, URL without trailing slash) and checks it.
+/// `name_taken` tells whether another integration already uses the (normalised) name.
+pub(crate) fn validate(
+    c: &mut Candidate,
+    name_taken: impl Fn(&str) -> CoreResult<bool>,
+) -> CoreResult<()> {
+    let mut errors: BTreeMap<String, String> = BTreeMap::new();
+    let mut err = |field: &str, msg: String| {
+        errors.entry(field.to_string()).or_insert(msg);
+    };
+
+    c.name = c.name.trim().to_string();
+    c.username = trimmed(c.username.take());
+    c.client_id = trimmed(c.client_id.take());
+    c.url = c.url.trim().trim_end_matches('/').to_string();
+
+    if c.name.is_empty() {
+        err(
+            "name",
+            "Enter a service name, e.g. \"Production ServiceNow\".".into(),
+        );
+    } else if c.name.chars().count() > MAX_NAME {
+        err("name", format!("Use at most {MAX_NAME} characters."));
+    } else if c.name.chars().any(char::is_control) {
+        err("name", "The name cannot contain control characters.".into());
+    }
+
+    if !c.kind.auth_types().contains(&c.auth) {
+        let allowed: Vec<&str> = c.kind.auth_types().iter().map(|a| a.label()).collect();
+        err(
+            "auth",
+            format!(
+                "{} integrations support {}. Choose one of those.",
+                c.kind.label(),
+                allowed.join(" or ")
+            ),
+        );
+    }
+
+    if let Some(msg) = url_problem(&c.url, c.kind) {
+        err("url", msg);
+    }
+
+    for (field, value) in [("username", &c.username), ("client_id", &c.client_id)] {
+        if value
+            .as_deref()
+            .is_some_and(|v| v.chars().count() > MAX_TEXT)
+        {
+            err(field, format!("Use at most {MAX_TEXT} characters."));
+        }
+    }
+
+    match c.auth {
+        AuthType::Basic => {
+            if c.username.is_none() {
+                err(
+                    "username",
+                    "Enter the username of the service account.".into(),
+                );
+            }
+        }
+        // A username/email means Basic email:token (Jira Cloud); none means a Bearer personal
+        // access token (Jira Data Center).
+        AuthType::Token => {}
+        AuthType::Oauth2 => {
+            if c.client_id.is_none() {
+                err(
+                    "client_id",
+                    "Enter the OAuth client ID from the instance's Application Registry.".into(),
+                );
+            }
+            if c.username.is_none() {
+                err(
+                    "username",
+                    "Enter the username the password grant signs in as.".into(),
+                );
+            }
+        }
+    }
+    // Clear inputs that the chosen auth type does not use, so nothing stale is stored.
+    if c.auth != AuthType::Oauth2 {
+        c.client_id = None;
+    }
+
+    for field in c.auth.secret_fields() {
+        if !c.secrets.get(*field) {
+            err(field.as_str(), format!("Enter the {}.", field.label()));
+        }
+    }
+
+    if !errors.contains_key("name") && !c.name.is_empty() && name_taken(&c.name)? {
+        let mut e = CoreError::new(
+            ErrorCode::DuplicateName,
+            format!(
+                "An integration named \"{}\" exists already. Choose another name.",
+                c.name
+            ),
+        )
+        .with_field("name", "This name is taken by another integration.");
+        for (k, v) in errors {
+            e = e.with_field(&k, v);
+        }
+        return Err(e);
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(CoreError::invalid(errors))
+    }
+}
+
+fn trimmed(v: Option<String>) -> Option<String> {
+    v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+fn url_problem(raw: &str, kind: Kind) -> Option<String> {
+    let example = match kind {
+        Kind::Servicenow => "https://company.service-now.com",
+        Kind::Jira => "https://company.atlassian.net",
+    };
+    if raw.is_empty() {
+        return Some(format!("Enter the base URL, e.g. {example}."));
+    }
+    let url = match url::Url::parse(raw) {
+        Ok(u) => u,
+        Err(_) => {
+            return Some(format!(
+                "This is not a valid URL. Use the full address, e.g. {example}."
+            ))
+        }
+    };
+    if !matches!(url.scheme(), "http" | "https") {
+        return Some(format!(
+            "Use an http:// or https:// address, e.g. {example}."
+        ));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Some(format!("The URL needs a host name, e.g. {example}."));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        // Credentials in a URL end up in logs and history; they belong in their own fields.
+        return Some(
+            "Remove the user name and password from the URL and enter them in their own fields."
+                .into(),
+        );
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Some(format!(
+            "Enter only the base address, without ?query or #fragment, e.g. {example}."
+        ));
+    }
+    None
+}

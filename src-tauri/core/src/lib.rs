@@ -1,0 +1,16 @@
+//! Tauri-free core of Support Bot Desktop: the store, secrets, integrations and permissions.
+//! The desktop UI, the CLI and the tests all go through [`Core`].
+
+pub mod access;
+mod app;
+pub mod clock;
+pub mod error;
+pub mod integrations;
+pub mod logging;
+pub mod paths;
+pub mod secrets;
+pub mod store;
+
+pub use access::{Actor, Permission, Profile, Role};
+pub use app::{AppStatus, Core};
+pub use error::{CoreError, CoreResult, ErrorCode};

@@ -1,0 +1,60 @@
+//! Shared helpers for the core's integration tests.
+#![allow(dead_code)]
+
+use secrecy::SecretString;
+use supportbot_core::integrations::{AuthType, Kind, NewIntegration};
+use supportbot_core::secrets::StorePreference;
+use supportbot_core::{Actor, Core};
+
+pub fn core_with(pref: StorePreference) -> (tempfile::TempDir, Core) {
+    let dir = tempfile::tempdir().unwrap();
+    let core = Core::open_with(dir.path(), pref).unwrap();
+    (dir, core)
+}
+
+/// A core with the encrypted-file store, independent of any keyring on the machine.
+pub fn file_core() -> (tempfile::TempDir, Core) {
+    core_with(StorePreference::File)
+}
+
+pub fn admin(core: &Core) -> Actor {
+    core.actor(None, None).unwrap()
+}
+
+pub fn secret(s: &str) -> Option<SecretString> {
+    Some(SecretString::from(s.to_string()))
+}
+
+pub fn basic(name: &str, password: &str) -> NewIntegration {
+    NewIntegration {
+        name: name.into(),
+        kind: Kind::Servicenow,
+        auth: AuthType::Basic,
+        url: "https://example.service-now.com".into(),
+        username: Some("svc.supportbot".into()),
+        client_id: None,
+        password: secret(password),
+        token: None,
+        client_secret: None,
+        enabled: None,
+    }
+}
+
+/// True when `needle` occurs anywhere in any file under `dir`.
+pub fn dir_contains(dir: &std::path::Path, needle: &[u8]) -> Vec<std::path::PathBuf> {
+    let mut hits = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if let Ok(bytes) = std::fs::read(&path) {
+                if bytes.windows(needle.len()).any(|w| w == needle) {
+                    hits.push(path);
+                }
+            }
+        }
+    }
+    hits
+}

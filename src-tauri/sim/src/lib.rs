@@ -1,0 +1,1 @@
+//! ServiceNow- and Jira-compatible simulator (work in progress).
