@@ -13,12 +13,15 @@ const KEEP_FILES: usize = 7;
 /// (default `info`). Invariant: nothing logs a secret; secret values are `SecretString`s whose
 /// Debug output is redacted.
 pub fn init(data_dir: &Path) -> Option<WorkerGuard> {
+    let dir = data_dir.join("logs");
+    // The appender prunes old files by listing the directory; it must exist first.
+    std::fs::create_dir_all(&dir).ok()?;
     let appender = tracing_appender::rolling::Builder::new()
         .rotation(tracing_appender::rolling::Rotation::DAILY)
         .filename_prefix("supportbot")
         .filename_suffix("log")
         .max_log_files(KEEP_FILES)
-        .build(data_dir.join("logs"))
+        .build(dir)
         .ok()?;
     let (writer, guard) = tracing_appender::non_blocking(appender);
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));

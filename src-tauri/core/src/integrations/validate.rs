@@ -51,7 +51,8 @@ pub(crate) fn validate(
         err("name", "The name cannot contain control characters.".into());
     }
 
-    if !c.kind.auth_types().contains(&c.auth) {
+    let auth_supported = c.kind.auth_types().contains(&c.auth);
+    if !auth_supported {
         let allowed: Vec<&str> = c.kind.auth_types().iter().map(|a| a.label()).collect();
         err(
             "auth",
@@ -76,7 +77,9 @@ pub(crate) fn validate(
         }
     }
 
+    // With an unsupported auth type, asking for its fields would only add noise.
     match c.auth {
+        _ if !auth_supported => {}
         AuthType::Basic => {
             if c.username.is_none() {
                 err(
@@ -109,7 +112,7 @@ pub(crate) fn validate(
     }
 
     for field in c.auth.secret_fields() {
-        if !c.secrets.get(*field) {
+        if auth_supported && !c.secrets.get(*field) {
             err(field.as_str(), format!("Enter the {}.", field.label()));
         }
     }

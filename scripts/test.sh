@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Runs every check and test: formatting, lints, type checks, UI tests, Rust tests (with a real
+# headless Secret Service) and the end-to-end test of the real window (Xvfb + tauri-driver).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh --test
+source scripts/env.sh
+
+step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+log_dir=$(mktemp -d)
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "UI: type check, lint, unit tests, build"
+(cd ui && npm run --silent check && npm run --silent lint && npm run --silent test -- --reporter=default 2>&1 | tee "$log_dir/vitest.log" && npm run --silent build)
+
+step "cargo clippy -D warnings"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "cargo build (tests and the app binary)"
+cargo build --workspace --all-targets --locked
+
+step "cargo test (headless Secret Service + Xvfb window)"
+export XDG_DATA_HOME XDG_RUNTIME_DIR
+XDG_DATA_HOME=$(mktemp -d)   # a fresh, throw-away keyring
+XDG_RUNTIME_DIR=$(mktemp -d); chmod 700 "$XDG_RUNTIME_DIR"
+export SUPPORTBOT_REQUIRE_KEYRING=1 SUPPORTBOT_REQUIRE_E2E=1
+dbus-run-session -- bash -c '
+  set -euo pipefail
+  echo -n supportbot-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+  # Wait until the Secret Service owns its bus name; tests racing it fail with a prompt error.
+  for _ in $(seq 1 200); do
+    dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+      org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null | grep -q "boolean true" && break
+    sleep 0.05
+  done
+  xvfb-run -a -s "-screen 0 1280x800x24" cargo test --workspace --locked -- --test-threads=2
+' 2>&1 | tee "$log_dir/cargo-test.log"
+
+# One closing line for the whole run.
+passed=$(grep -hoE "test result: ok\. [0-9]+ passed" "$log_dir/cargo-test.log" | awk '{s+=$4} END {print s+0}')
+ui_passed=$(grep -oE "Tests +[0-9]+ passed" "$log_dir/vitest.log" | awk '{print $2}' | tail -1)
+echo
+echo "all: $((passed + ${ui_passed:-0})) passed, 0 failed"

@@ -1,0 +1,26 @@
+//! Build script: embeds tauri.conf.json and generates permissions for the app's own commands,
+//! so the window's capability can grant exactly those (least privilege).
+
+/// Every `#[tauri::command]` of the app. A command missing here cannot be granted and fails
+/// at run time with a permission error; keep in step with `commands::handler`.
+const COMMANDS: &[&str] = &[
+    "app_status",
+    "integrations_list",
+    "integration_add",
+    "integration_edit",
+    "integration_set_enabled",
+    "integration_remove",
+    "integration_sync",
+    "profiles_list",
+    "profile_add",
+    "profile_switch",
+    "profile_remove",
+];
+
+fn main() {
+    tauri_build::try_build(
+        tauri_build::Attributes::new()
+            .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),
+    )
+    .expect("tauri-build failed: is ui/dist built? run `npm --prefix ui run build`");
+}

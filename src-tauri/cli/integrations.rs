@@ -1,0 +1,291 @@
+//! `supportbot integrations …`.
+
+use clap::{Args as ClapArgs, Subcommand, ValueEnum};
+use supportbot_core::integrations::{
+    AuthType, Integration, IntegrationPatch, Kind, NewIntegration, SecretField,
+};
+use supportbot_core::{CoreError, CoreResult};
+
+use super::secret_input::{from_env, from_env_or_prompt};
+use super::Context;
+
+#[derive(Debug, Subcommand)]
+pub enum IntegrationsCommand {
+    /// List integrations with their sync status.
+    List,
+    /// Add an integration. Secrets come from SUPPORTBOT_PASSWORD, SUPPORTBOT_TOKEN and
+    /// SUPPORTBOT_CLIENT_SECRET, or a prompt on a terminal.
+    Add(AddArgs),
+    /// Change an integration. Only the given flags change; a secret changes only when its
+    /// environment variable is set.
+    Edit(EditArgs),
+    /// Remove an integration's connection settings and credentials (synced data stays).
+    Remove { name: String },
+    /// Enable scheduled syncing of an integration.
+    Enable { name: String },
+    /// Disable scheduled syncing (manual sync still works).
+    Disable { name: String },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum KindArg {
+    Servicenow,
+    Jira,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum AuthArg {
+    Basic,
+    Token,
+    Oauth2,
+}
+
+impl From<KindArg> for Kind {
+    fn from(k: KindArg) -> Kind {
+        match k {
+            KindArg::Servicenow => Kind::Servicenow,
+            KindArg::Jira => Kind::Jira,
+        }
+    }
+}
+
+impl From<AuthArg> for AuthType {
+    fn from(a: AuthArg) -> AuthType {
+        match a {
+            AuthArg::Basic => AuthType::Basic,
+            AuthArg::Token => AuthType::Token,
+            AuthArg::Oauth2 => AuthType::Oauth2,
+        }
+    }
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct AddArgs {
+    #[arg(long)]
+    name: String,
+    #[arg(long, value_enum)]
+    kind: KindArg,
+    #[arg(long, value_enum)]
+    auth: AuthArg,
+    #[arg(long)]
+    url: String,
+    /// Username, or the account email for a Jira Cloud API token.
+    #[arg(long)]
+    username: Option<String>,
+    /// OAuth client id (auth oauth2).
+    #[arg(long)]
+    client_id: Option<String>,
+    /// Create it disabled (no scheduled syncs).
+    #[arg(long)]
+    disabled: bool,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct EditArgs {
+    /// The integration to change.
+    target: String,
+    /// New service name.
+    #[arg(long)]
+    name: Option<String>,
+    /// The kind cannot change; given, it must match.
+    #[arg(long, value_enum)]
+    kind: Option<KindArg>,
+    #[arg(long, value_enum)]
+    auth: Option<AuthArg>,
+    #[arg(long)]
+    url: Option<String>,
+    #[arg(long)]
+    username: Option<String>,
+    #[arg(long)]
+    client_id: Option<String>,
+}
+
+const SECRET_ENV: [(SecretField, &str, &str); 3] = [
+    (SecretField::Password, "SUPPORTBOT_PASSWORD", "Password"),
+    (SecretField::Token, "SUPPORTBOT_TOKEN", "API token"),
+    (
+        SecretField::ClientSecret,
+        "SUPPORTBOT_CLIENT_SECRET",
+        "Client secret",
+    ),
+];
+
+pub(crate) fn run(ctx: &Context, cmd: IntegrationsCommand) -> CoreResult<()> {
+    let actor = ctx.actor()?;
+    let core = &ctx.core;
+    match cmd {
+        IntegrationsCommand::List => {
+            let list = core.list_integrations(&actor)?;
+            if ctx.out.is_json() {
+                ctx.out.json(&list);
+            } else {
+                print_table(&list);
+            }
+        }
+        IntegrationsCommand::Add(a) => {
+            let auth: AuthType = a.auth.into();
+            let mut input = NewIntegration {
+                name: a.name,
+                kind: a.kind.into(),
+                auth,
+                url: a.url,
+                username: a.username,
+                client_id: a.client_id,
+                password: None,
+                token: None,
+                client_secret: None,
+                enabled: Some(!a.disabled),
+            };
+            for (field, var, label) in SECRET_ENV {
+                if auth.secret_fields().contains(&field) {
+                    let value = from_env_or_prompt(var, label);
+                    match field {
+                        SecretField::Password => input.password = value,
+                        SecretField::Token => input.token = value,
+                        SecretField::ClientSecret => input.client_secret = value,
+                    }
+                }
+            }
+            let created = core
+                .add_integration(&actor, input)
+                .map_err(with_env_hints)?;
+            report(ctx, &created, "Added");
+        }
+        IntegrationsCommand::Edit(e) => {
+            let current = core.integration_by_name(&actor, &e.target)?;
+            if let Some(kind) = e.kind.map(Kind::from) {
+                if kind != current.kind {
+                    return Err(CoreError::invalid(
+                        [("kind".to_string(), format!("The kind of \"{}\" is {} and cannot change; add a new integration instead.", current.name, current.kind.label()))].into(),
+                    ));
+                }
+            }
+            let patch = IntegrationPatch {
+                name: e.name,
+                url: e.url,
+                auth: e.auth.map(AuthType::from),
+                username: e.username,
+                client_id: e.client_id,
+                password: from_env("SUPPORTBOT_PASSWORD"),
+                token: from_env("SUPPORTBOT_TOKEN"),
+                client_secret: from_env("SUPPORTBOT_CLIENT_SECRET"),
+                enabled: None,
+            };
+            let edited = core
+                .edit_integration(&actor, current.id, patch)
+                .map_err(with_env_hints)?;
+            report(ctx, &edited, "Updated");
+        }
+        IntegrationsCommand::Remove { name } => {
+            let current = core.integration_by_name(&actor, &name)?;
+            core.remove_integration(&actor, current.id)?;
+            if ctx.out.is_json() {
+                ctx.out
+                    .json(&serde_json::json!({ "removed": current.name }));
+            } else {
+                println!(
+                    "Removed \"{}\". Incidents already synced stay in the knowledge base.",
+                    current.name
+                );
+            }
+        }
+        IntegrationsCommand::Enable { name } => set_enabled(ctx, &actor, &name, true)?,
+        IntegrationsCommand::Disable { name } => set_enabled(ctx, &actor, &name, false)?,
+    }
+    Ok(())
+}
+
+fn set_enabled(
+    ctx: &Context,
+    actor: &supportbot_core::Actor,
+    name: &str,
+    enabled: bool,
+) -> CoreResult<()> {
+    let current = ctx.core.integration_by_name(actor, name)?;
+    let updated = ctx
+        .core
+        .set_integration_enabled(actor, current.id, enabled)?;
+    report(ctx, &updated, if enabled { "Enabled" } else { "Disabled" });
+    Ok(())
+}
+
+fn report(ctx: &Context, i: &Integration, verb: &str) {
+    if ctx.out.is_json() {
+        ctx.out.json(i);
+    } else {
+        println!(
+            "{verb} \"{}\" ({}, {}, {}).",
+            i.name,
+            i.kind.label(),
+            i.auth.label(),
+            if i.enabled { "enabled" } else { "disabled" }
+        );
+    }
+}
+
+/// Points missing-secret messages at the environment variable to set.
+fn with_env_hints(mut e: CoreError) -> CoreError {
+    for (field, var, _) in SECRET_ENV {
+        if let Some(msg) = e.fields.get_mut(field.as_str()) {
+            msg.push_str(&format!(
+                " Set {var} (or run on a terminal to be prompted)."
+            ));
+        }
+    }
+    if e.fields.len() == 1 {
+        if let Some(msg) = e.fields.values().next() {
+            e.message = msg.clone();
+        }
+    }
+    e
+}
+
+fn print_table(list: &[Integration]) {
+    if list.is_empty() {
+        println!("No integrations yet. Add one with `supportbot integrations add --name … --kind servicenow --auth basic --url …`.");
+        return;
+    }
+    let rows: Vec<[String; 7]> = list
+        .iter()
+        .map(|i| {
+            [
+                i.name.clone(),
+                i.kind.label().to_string(),
+                i.auth.label().to_string(),
+                if i.enabled { "yes" } else { "no" }.to_string(),
+                i.last_sync.clone().unwrap_or_else(|| "never".into()),
+                format!("{:?}", i.status).to_lowercase(),
+                i.url.clone(),
+            ]
+        })
+        .collect();
+    let header = [
+        "NAME",
+        "KIND",
+        "AUTH",
+        "ENABLED",
+        "LAST SYNC",
+        "STATUS",
+        "URL",
+    ];
+    let mut widths = header.map(str::len);
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        cells
+            .iter()
+            .zip(widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_string()
+    };
+    println!("{}", line(header.to_vec()));
+    for row in &rows {
+        println!("{}", line(row.iter().map(String::as_str).collect()));
+    }
+}

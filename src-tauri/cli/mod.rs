@@ -1,0 +1,86 @@
+//! The command-line face of the app: clap subcommands that call the same core functions as the
+//! window. `--json` prints machine-readable output; a failure then ends with one
+//! `{"error":{"code":…,"message":…}}` line on stdout and a non-zero exit code.
+
+mod integrations;
+mod output;
+mod profiles;
+mod secret_input;
+
+use clap::{Parser, Subcommand};
+use supportbot_core::{Actor, Core, CoreResult};
+
+pub use output::Output;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "supportbot",
+    version,
+    about = "Support Bot Desktop. Without a subcommand it opens the window.",
+    after_help = "Secrets are never taken as arguments: set SUPPORTBOT_PASSWORD, SUPPORTBOT_TOKEN or SUPPORTBOT_CLIENT_SECRET, or answer the prompt on a terminal.\nSUPPORTBOT_DATA_DIR overrides the data directory."
+)]
+pub struct Args {
+    /// Act as this profile instead of the active one. A password-protected profile needs
+    /// SUPPORTBOT_PROFILE_PASSWORD.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// Print JSON instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List, add, edit, remove, enable or disable integrations.
+    #[command(subcommand)]
+    Integrations(integrations::IntegrationsCommand),
+    /// List, add, remove or switch local profiles.
+    #[command(subcommand)]
+    Profiles(profiles::ProfilesCommand),
+}
+
+/// Runs a subcommand; returns the exit code.
+pub fn run(args: Args) -> i32 {
+    let out = Output::new(args.json);
+    let Some(command) = args.command else {
+        return 0;
+    };
+    let core = match Core::open_default() {
+        Ok(core) => core,
+        Err(e) => return out.fail(&e),
+    };
+    let _log_guard = supportbot_core::logging::init(core.data_dir());
+    let ctx = Context {
+        core,
+        profile: args.profile,
+        out,
+    };
+    let result = match command {
+        Command::Integrations(cmd) => integrations::run(&ctx, cmd),
+        Command::Profiles(cmd) => profiles::run(&ctx, cmd),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(e) => ctx.out.fail(&e),
+    }
+}
+
+/// What every subcommand gets: the opened core, who to act as, and how to print.
+pub(crate) struct Context {
+    pub core: Core,
+    pub profile: Option<String>,
+    pub out: Output,
+}
+
+impl Context {
+    /// The acting profile: `--profile` or the active one, unlocked with
+    /// SUPPORTBOT_PROFILE_PASSWORD when it has a password.
+    pub fn actor(&self) -> CoreResult<Actor> {
+        let password = secret_input::from_env("SUPPORTBOT_PROFILE_PASSWORD");
+        self.core.actor(self.profile.as_deref(), password.as_ref())
+    }
+}

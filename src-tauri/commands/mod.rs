@@ -1,0 +1,34 @@
+//! Thin `#[tauri::command]`s, one file per UI area: each resolves the acting profile and
+//! delegates to one core call on a blocking thread (the core does SQLite and keyring I/O).
+
+mod app;
+mod integrations;
+mod profiles;
+
+use supportbot_core::{CoreError, CoreResult};
+
+/// Every command, for the builder. Keep in step with `COMMANDS` in build.rs.
+pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
+    tauri::generate_handler![
+        app::app_status,
+        integrations::integrations_list,
+        integrations::integration_add,
+        integrations::integration_edit,
+        integrations::integration_set_enabled,
+        integrations::integration_remove,
+        integrations::integration_sync,
+        profiles::profiles_list,
+        profiles::profile_add,
+        profiles::profile_switch,
+        profiles::profile_remove,
+    ]
+}
+
+/// Runs a core call off the async runtime's worker threads.
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> CoreResult<T> + Send + 'static,
+) -> Result<T, CoreError> {
+    tauri::async_runtime::spawn_blocking(f)
+        .await
+        .map_err(|e| CoreError::internal(format!("A background task failed: {e}")))?
+}

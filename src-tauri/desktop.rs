@@ -1,0 +1,61 @@
+//! The desktop window: opens the core, starts logging and hands the commands to Tauri.
+//! GTK is initialised only here, so CLI subcommands work with no display.
+
+use std::sync::{Arc, Mutex};
+
+use supportbot_core::{Actor, Core, CoreError, ErrorCode};
+
+/// State shared by the commands: the core, and who the window acts as. `None` means the active
+/// profile is password protected and has not been unlocked in this session.
+pub(crate) struct AppState {
+    pub core: Arc<Core>,
+    pub session: Mutex<Option<Actor>>,
+}
+
+impl AppState {
+    /// The core and the acting profile, or `profile_password_required` while locked.
+    pub fn acting(&self) -> Result<(Arc<Core>, Actor), CoreError> {
+        let session = self.session.lock().unwrap_or_else(|p| p.into_inner());
+        match session.as_ref() {
+            Some(actor) => Ok((self.core.clone(), actor.clone())),
+            None => Err(CoreError::new(
+                ErrorCode::ProfilePasswordRequired,
+                "The active profile is password protected. Unlock it in Settings > Profiles.",
+            )),
+        }
+    }
+
+    pub fn set_session(&self, actor: Option<Actor>) {
+        *self.session.lock().unwrap_or_else(|p| p.into_inner()) = actor;
+    }
+}
+
+pub(crate) fn run() -> i32 {
+    let core = match Core::open_default() {
+        Ok(core) => Arc::new(core),
+        Err(e) => {
+            eprintln!("Support Bot cannot start: {e}");
+            return 1;
+        }
+    };
+    let _log_guard = supportbot_core::logging::init(core.data_dir());
+    tracing::info!(data_dir = %core.data_dir().display(), secret_store = ?core.secret_store().kind, "starting desktop app");
+    let session = core.actor(None, None).ok();
+    let state = AppState {
+        core,
+        session: Mutex::new(session),
+    };
+    let result = tauri::Builder::default()
+        .plugin(tauri_plugin_notification::init())
+        .manage(state)
+        .invoke_handler(crate::commands::handler())
+        .run(tauri::generate_context!());
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            tracing::error!(error = %e, "desktop app failed");
+            eprintln!("Support Bot failed: {e}");
+            1
+        }
+    }
+}

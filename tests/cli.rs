@@ -1,0 +1,445 @@
+//! The CLI contract, through the real binary with a throw-away data directory: JSON shapes,
+//! secrets only from the environment, permission errors, exit codes. Runs with no display.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_supportbot");
+const SECRET: &str = "cli-secret-value-93841";
+
+fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
+        .env("SUPPORTBOT_DATA_DIR", dir)
+        // The CLI must not need a display or a keyring; the file store keeps tests hermetic.
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .env("SUPPORTBOT_SECRET_STORE", "file")
+        .env_remove("SUPPORTBOT_PASSWORD")
+        .env_remove("SUPPORTBOT_TOKEN")
+        .env_remove("SUPPORTBOT_CLIENT_SECRET")
+        .env_remove("SUPPORTBOT_PROFILE_PASSWORD");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run supportbot")
+}
+
+fn json_ok(out: &Output) -> Value {
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        out.status,
+        stdout(out),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_str(stdout(out).trim()).expect("stdout is one JSON document")
+}
+
+/// The last stdout line's error object, asserting a non-zero exit.
+fn json_err(out: &Output) -> Value {
+    assert!(
+        !out.status.success(),
+        "expected failure, got success: {}",
+        stdout(out)
+    );
+    let text = stdout(out);
+    let last = text.lines().last().expect("an error line");
+    let v: Value = serde_json::from_str(last).expect("error line is JSON");
+    v["error"].clone()
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn add_basic(dir: &Path, name: &str) -> Output {
+    run(
+        dir,
+        &[
+            "integrations",
+            "add",
+            "--name",
+            name,
+            "--kind",
+            "servicenow",
+            "--auth",
+            "basic",
+            "--url",
+            "https://acme.service-now.com",
+            "--username",
+            "svc.bot",
+            "--json",
+        ],
+        &[("SUPPORTBOT_PASSWORD", SECRET)],
+    )
+}
+
+#[test]
+fn add_list_edit_toggle_remove_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+
+    let list = json_ok(&run(d, &["integrations", "list", "--json"], &[]));
+    assert_eq!(list, Value::Array(vec![]));
+
+    let added = json_ok(&add_basic(d, "Prod SN"));
+    assert_eq!(added["name"], "Prod SN");
+    assert_eq!(added["secrets"]["password"], true);
+
+    let list = json_ok(&run(d, &["integrations", "list", "--json"], &[]));
+    let item = &list[0];
+    for key in [
+        "name",
+        "kind",
+        "auth",
+        "url",
+        "enabled",
+        "last_sync",
+        "status",
+        "error",
+        "secrets",
+    ] {
+        assert!(item.get(key).is_some(), "missing key {key} in {item}");
+    }
+    assert_eq!(item["kind"], "servicenow");
+    assert_eq!(item["auth"], "basic");
+    assert_eq!(item["url"], "https://acme.service-now.com");
+    assert_eq!(item["enabled"], true);
+    assert_eq!(item["last_sync"], Value::Null);
+    assert_eq!(item["status"], "never");
+    assert_eq!(item["error"], Value::Null);
+    assert!(!stdout(&run(d, &["integrations", "list", "--json"], &[])).contains(SECRET));
+
+    let edited = json_ok(&run(
+        d,
+        &[
+            "integrations",
+            "edit",
+            "Prod SN",
+            "--name",
+            "Production",
+            "--url",
+            "https://prod.service-now.com/",
+            "--json",
+        ],
+        &[],
+    ));
+    assert_eq!(edited["name"], "Production");
+    assert_eq!(edited["url"], "https://prod.service-now.com");
+    assert_eq!(
+        edited["secrets"]["password"], true,
+        "password kept when SUPPORTBOT_PASSWORD is unset"
+    );
+
+    assert_eq!(
+        json_ok(&run(
+            d,
+            &["integrations", "disable", "Production", "--json"],
+            &[]
+        ))["enabled"],
+        false
+    );
+    assert_eq!(
+        json_ok(&run(
+            d,
+            &["integrations", "enable", "production", "--json"],
+            &[]
+        ))["enabled"],
+        true
+    );
+
+    let removed = json_ok(&run(
+        d,
+        &["integrations", "remove", "Production", "--json"],
+        &[],
+    ));
+    assert_eq!(removed["removed"], "Production");
+    assert_eq!(
+        json_ok(&run(d, &["integrations", "list", "--json"], &[])),
+        Value::Array(vec![])
+    );
+}
+
+#[test]
+fn validation_and_duplicates_fail_with_codes_and_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // No password in the environment and no terminal: refused, naming the variable.
+    let out = run(
+        d,
+        &[
+            "integrations",
+            "add",
+            "--name",
+            "X",
+            "--kind",
+            "servicenow",
+            "--auth",
+            "basic",
+            "--url",
+            "https://x.service-now.com",
+            "--username",
+            "u",
+            "--json",
+        ],
+        &[],
+    );
+    let err = json_err(&out);
+    assert_eq!(err["code"], "validation");
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("SUPPORTBOT_PASSWORD"),
+        "{err}"
+    );
+    assert!(err["fields"]["password"].is_string());
+
+    let err = json_err(&run(
+        d,
+        &[
+            "integrations",
+            "add",
+            "--name",
+            "X",
+            "--kind",
+            "jira",
+            "--auth",
+            "token",
+            "--url",
+            "not a url",
+            "--json",
+        ],
+        &[("SUPPORTBOT_TOKEN", "t")],
+    ));
+    assert_eq!(err["code"], "validation");
+    assert!(err["fields"]["url"].is_string());
+
+    json_ok(&add_basic(d, "Dup"));
+    let err = json_err(&add_basic(d, "dup"));
+    assert_eq!(err["code"], "duplicate_name");
+
+    let err = json_err(&run(d, &["integrations", "remove", "Nope", "--json"], &[]));
+    assert_eq!(err["code"], "not_found");
+
+    // Text mode: message on stderr, non-zero exit, nothing secret.
+    let out = add_basic(d, "Dup");
+    let out_text = run(
+        d,
+        &[
+            "integrations",
+            "add",
+            "--name",
+            "Dup",
+            "--kind",
+            "servicenow",
+            "--auth",
+            "basic",
+            "--url",
+            "https://a.b",
+            "--username",
+            "u",
+        ],
+        &[("SUPPORTBOT_PASSWORD", SECRET)],
+    );
+    assert!(!out.status.success() && !out_text.status.success());
+    let stderr = String::from_utf8_lossy(&out_text.stderr);
+    assert!(stderr.contains("exists already"), "{stderr}");
+    assert!(!stderr.contains(SECRET));
+}
+
+#[test]
+fn roles_are_enforced_and_passwords_required() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    json_ok(&add_basic(d, "Prod"));
+    json_ok(&run(
+        d,
+        &["profiles", "add", "Olga", "--role", "operator", "--json"],
+        &[],
+    ));
+    json_ok(&run(
+        d,
+        &["profiles", "add", "Vic", "--role", "viewer", "--json"],
+        &[],
+    ));
+    json_ok(&run(
+        d,
+        &[
+            "profiles",
+            "add",
+            "Root",
+            "--role",
+            "admin",
+            "--with-password",
+            "--json",
+        ],
+        &[("SUPPORTBOT_NEW_PROFILE_PASSWORD", "root-pw-1")],
+    ));
+
+    let profiles = json_ok(&run(d, &["profiles", "list", "--json"], &[]));
+    let names: Vec<&str> = profiles
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Admin", "Olga", "Root", "Vic"]);
+    assert_eq!(profiles[2]["has_password"], true);
+
+    // A viewer can list but not change anything.
+    json_ok(&run(
+        d,
+        &["--profile", "Vic", "integrations", "list", "--json"],
+        &[],
+    ));
+    for args in [
+        vec![
+            "--profile",
+            "Vic",
+            "integrations",
+            "disable",
+            "Prod",
+            "--json",
+        ],
+        vec![
+            "--profile",
+            "Vic",
+            "integrations",
+            "remove",
+            "Prod",
+            "--json",
+        ],
+        vec![
+            "--profile",
+            "Olga",
+            "integrations",
+            "edit",
+            "Prod",
+            "--url",
+            "https://evil.example.com",
+            "--json",
+        ],
+        vec![
+            "--profile",
+            "Olga",
+            "profiles",
+            "add",
+            "Mallory",
+            "--role",
+            "admin",
+            "--json",
+        ],
+    ] {
+        let err = json_err(&run(d, &args, &[]));
+        assert_eq!(err["code"], "permission_denied", "{args:?}");
+    }
+    let err = json_err(&run(
+        d,
+        &[
+            "--profile",
+            "Vic",
+            "integrations",
+            "add",
+            "--name",
+            "Y",
+            "--kind",
+            "jira",
+            "--auth",
+            "token",
+            "--url",
+            "https://y.atlassian.net",
+            "--json",
+        ],
+        &[("SUPPORTBOT_TOKEN", "t")],
+    ));
+    assert_eq!(err["code"], "permission_denied");
+    assert_eq!(
+        json_ok(&run(d, &["integrations", "list", "--json"], &[]))[0]["enabled"],
+        true,
+        "nothing changed"
+    );
+
+    // The password-protected admin needs its password.
+    assert_eq!(
+        json_err(&run(
+            d,
+            &["--profile", "Root", "integrations", "list", "--json"],
+            &[]
+        ))["code"],
+        "profile_password_required"
+    );
+    assert_eq!(
+        json_err(&run(
+            d,
+            &["--profile", "Root", "integrations", "list", "--json"],
+            &[("SUPPORTBOT_PROFILE_PASSWORD", "nope")]
+        ))["code"],
+        "profile_password_invalid"
+    );
+    json_ok(&run(
+        d,
+        &["--profile", "Root", "integrations", "list", "--json"],
+        &[("SUPPORTBOT_PROFILE_PASSWORD", "root-pw-1")],
+    ));
+
+    // Switching the active profile to the viewer makes it the default actor.
+    json_ok(&run(d, &["profiles", "switch", "Vic", "--json"], &[]));
+    assert_eq!(
+        json_err(&run(d, &["integrations", "disable", "Prod", "--json"], &[]))["code"],
+        "permission_denied"
+    );
+}
+
+#[test]
+fn secrets_never_reach_the_data_directory_or_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = add_basic(d, "Prod");
+    json_ok(&out);
+    let rotated = "rotated-secret-55120";
+    json_ok(&run(
+        d,
+        &["integrations", "edit", "Prod", "--json"],
+        &[("SUPPORTBOT_PASSWORD", rotated)],
+    ));
+    // Make SQLite fold its WAL into the main file, then search every file, logs included.
+    json_ok(&run(d, &["integrations", "list", "--json"], &[]));
+    for needle in [SECRET, rotated] {
+        let hits = grep_dir(d, needle.as_bytes());
+        assert!(hits.is_empty(), "{needle} found in {hits:?}");
+    }
+    assert!(
+        d.join("logs").is_dir(),
+        "logs are written to the data directory"
+    );
+}
+
+#[test]
+fn no_subcommand_help_mentions_secrets_policy() {
+    let out = Command::new(BIN).arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let text = stdout(&out);
+    assert!(
+        text.contains("integrations") && text.contains("SUPPORTBOT_PASSWORD"),
+        "{text}"
+    );
+}
+
+fn grep_dir(dir: &Path, needle: &[u8]) -> Vec<std::path::PathBuf> {
+    let mut hits = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            hits.extend(grep_dir(&path, needle));
+        } else if let Ok(bytes) = std::fs::read(&path) {
+            if bytes.windows(needle.len()).any(|w| w == needle) {
+                hits.push(path);
+            }
+        }
+    }
+    hits
+}

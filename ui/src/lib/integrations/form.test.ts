@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { AUTHS_FOR_KIND, credentialFields, emptyForm, isHttpUrl, toNewIntegration, toPatch, validate } from './form';
+
+describe('form logic', () => {
+  it('restricts auth types per kind', () => {
+    expect(AUTHS_FOR_KIND.servicenow).toEqual(['basic', 'oauth2']);
+    expect(AUTHS_FOR_KIND.jira).toEqual(['basic', 'token']);
+  });
+
+  it('lists the credential fields per auth type', () => {
+    expect(credentialFields('basic').map((f) => f.field)).toEqual(['username', 'password']);
+    expect(credentialFields('token').map((f) => [f.field, f.required])).toEqual([
+      ['username', false],
+      ['token', true],
+    ]);
+    expect(credentialFields('oauth2').map((f) => f.field)).toEqual(['client_id', 'client_secret', 'username', 'password']);
+  });
+
+  it('accepts only http(s) URLs', () => {
+    expect(isHttpUrl('https://acme.service-now.com')).toBe(true);
+    expect(isHttpUrl('http://localhost:8080/jira')).toBe(true);
+    expect(isHttpUrl('ftp://acme.com')).toBe(false);
+    expect(isHttpUrl('acme.service-now.com')).toBe(false);
+    expect(isHttpUrl('')).toBe(false);
+  });
+
+  it('validates required fields, keeping stored secrets optional', () => {
+    const v = { ...emptyForm(), name: ' ', url: 'nope' };
+    expect(validate(v)).toEqual({
+      name: 'Enter a service name.',
+      url: 'Enter a valid URL starting with https:// or http://.',
+      username: 'Enter a username.',
+      password: 'Enter a password.',
+    });
+    const filled = { ...emptyForm(), name: 'X', url: 'https://x.service-now.com', username: 'u' };
+    expect(validate(filled, { password: true, token: false, client_secret: false })).toEqual({});
+    expect(validate({ ...filled, kind: 'jira', auth: 'oauth2' })).toHaveProperty('auth');
+  });
+
+  it('builds add and edit payloads', () => {
+    const v = { ...emptyForm(), kind: 'jira' as const, auth: 'token' as const, name: ' J ', url: ' https://j.atlassian.net ', token: 't0k', password: 'ignored' };
+    expect(toNewIntegration(v)).toEqual({
+      name: 'J',
+      kind: 'jira',
+      auth: 'token',
+      url: 'https://j.atlassian.net',
+      username: null,
+      client_id: null,
+      password: null,
+      token: 't0k',
+      client_secret: null,
+      enabled: true,
+    });
+    expect(toPatch({ ...v, token: '' })).toEqual({
+      name: 'J',
+      url: 'https://j.atlassian.net',
+      auth: 'token',
+      enabled: true,
+      username: '',
+      password: null,
+      token: null,
+      client_secret: null,
+    });
+  });
+});

@@ -1,0 +1,67 @@
+// The only module that talks to the Rust core. Components import from here
+// (never from @tauri-apps/* directly; ESLint enforces that).
+import { invoke } from '@tauri-apps/api/core';
+import { toAppError } from './errors';
+import type {
+  AppStatus,
+  Integration,
+  IntegrationPatch,
+  NewIntegration,
+  Profile,
+  Role,
+} from './types';
+
+type Invoke = <T>(cmd: string, args?: Record<string, unknown>) => Promise<T>;
+
+let backend: Invoke = invoke;
+
+/**
+ * Dev-only: `npm run dev` then open `/?mock` (or `/?mock=viewer`, `/?mock=operator`,
+ * `/?mock=empty`) to run the UI in a browser against an in-memory fake core.
+ * `import.meta.env.DEV` is a compile-time `false` in `vite build`, so the mock
+ * module is not part of the production bundle.
+ */
+let ready: Promise<void> = Promise.resolve();
+if (import.meta.env.DEV && typeof location !== 'undefined' && new URLSearchParams(location.search).has('mock')) {
+  ready = import('./mock').then((m) => {
+    backend = m.createMockInvoke(new URLSearchParams(location.search).get('mock') ?? '');
+  });
+}
+
+async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+  await ready;
+  try {
+    return await backend<T>(cmd, args);
+  } catch (e) {
+    throw toAppError(e);
+  }
+}
+
+export const appStatus = (): Promise<AppStatus> => call('app_status');
+
+export const integrationsList = (): Promise<Integration[]> => call('integrations_list');
+
+export const integrationAdd = (input: NewIntegration): Promise<Integration> =>
+  call('integration_add', { input });
+
+export const integrationEdit = (id: number, patch: IntegrationPatch): Promise<Integration> =>
+  call('integration_edit', { id, patch });
+
+export const integrationSetEnabled = (id: number, enabled: boolean): Promise<Integration> =>
+  call('integration_set_enabled', { id, enabled });
+
+export const integrationRemove = (id: number): Promise<null> => call('integration_remove', { id });
+
+/** Currently always rejects with `sync_unavailable`. The resolved value is not used:
+ *  the caller reloads the list after a successful sync. */
+export const integrationSync = (id: number): Promise<unknown> => call('integration_sync', { id });
+
+export const profilesList = (): Promise<Profile[]> => call('profiles_list');
+
+export const profileAdd = (name: string, role: Role, password: string | null): Promise<Profile> =>
+  call('profile_add', { name, role, password });
+
+export const profileSwitch = (name: string, password: string | null): Promise<AppStatus> =>
+  call('profile_switch', { name, password });
+
+export const profileRemove = (name: string): Promise<null> => call('profile_remove', { name });

@@ -1,0 +1,41 @@
+import type { Component } from 'svelte';
+import type { IconName } from '$lib/components/icons';
+import IntegrationsPage from '$lib/integrations/IntegrationsPage.svelte';
+import ProfilesPage from '$lib/profiles/ProfilesPage.svelte';
+
+export interface NavItem {
+  /** Route id, used in the URL hash: #/<id>. */
+  id: string;
+  label: string;
+  icon: IconName;
+  testid: string;
+  component: Component;
+}
+
+export interface NavSection {
+  label: string;
+  items: NavItem[];
+}
+
+/**
+ * Sidebar navigation. Add later pages (Knowledge Base, Chat) as new sections or items
+ * here; the sidebar and router pick them up. Only list pages that exist.
+ */
+export const NAV: NavSection[] = [
+  {
+    label: 'Settings',
+    items: [
+      { id: 'settings/integrations', label: 'Integrations', icon: 'plug', testid: 'nav-integrations', component: IntegrationsPage },
+      { id: 'settings/profiles', label: 'Profiles', icon: 'users', testid: 'nav-profiles', component: ProfilesPage },
+    ],
+  },
+];
+
+export const NAV_ITEMS: NavItem[] = NAV.flatMap((s) => s.items);
+export const DEFAULT_ROUTE = NAV_ITEMS[0].id;
+
+/** "#/settings/profiles" → nav item (unknown → default). */
+export function routeFromHash(hash: string): NavItem {
+  const id = hash.replace(/^#\/?/, '');
+  return NAV_ITEMS.find((i) => i.id === id) ?? NAV_ITEMS[0];
+}
