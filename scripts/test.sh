@@ -38,8 +38,19 @@ dbus-run-session -- bash -c '
   xvfb-run -a -s "-screen 0 1280x800x24" cargo test --workspace --locked -- --test-threads=2
 ' 2>&1 | tee "$log_dir/cargo-test.log"
 
+step "Conformance: ServiceNow's pysnc and the jira client against supportbot sim"
+venv="${SUPPORTBOT_VENV:-$HOME/.cache/supportbot/venv-conformance}"
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+if ! cmp -s tests/conformance/requirements.txt "$venv/.requirements"; then
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r tests/conformance/requirements.txt
+  cp tests/conformance/requirements.txt "$venv/.requirements"
+fi
+SUPPORTBOT_SIM_COMMAND="$CARGO_TARGET_DIR/debug/supportbot sim" \
+  "$venv/bin/python" -m pytest -q -p no:cacheprovider tests/conformance 2>&1 | tee "$log_dir/pytest.log"
+
 # One closing line for the whole run.
 passed=$(grep -hoE "test result: ok\. [0-9]+ passed" "$log_dir/cargo-test.log" | awk '{s+=$4} END {print s+0}')
 ui_passed=$(grep -oE "Tests +[0-9]+ passed" "$log_dir/vitest.log" | awk '{print $2}' | tail -1)
+py_passed=$(grep -oE "[0-9]+ passed" "$log_dir/pytest.log" | awk '{print $1}' | tail -1)
 echo
-echo "all: $((passed + ${ui_passed:-0})) passed, 0 failed"
+echo "all: $((passed + ${ui_passed:-0} + ${py_passed:-0})) passed, 0 failed"

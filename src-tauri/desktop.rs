@@ -10,6 +10,8 @@ use supportbot_core::{Actor, Core, CoreError, ErrorCode};
 pub(crate) struct AppState {
     pub core: Arc<Core>,
     pub session: Mutex<Option<Actor>>,
+    /// The in-process simulator behind the demo integration; dropped with the app.
+    _demo: Option<supportbot_sim::RunningSim>,
 }
 
 impl AppState {
@@ -41,9 +43,11 @@ pub(crate) fn run() -> i32 {
     let _log_guard = supportbot_core::logging::init(core.data_dir());
     tracing::info!(data_dir = %core.data_dir().display(), secret_store = ?core.secret_store().kind, "starting desktop app");
     let session = core.actor(None, None).ok();
+    let demo = crate::demo::start(&core);
     let state = AppState {
         core,
         session: Mutex::new(session),
+        _demo: demo,
     };
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_notification::init())

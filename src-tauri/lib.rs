@@ -2,6 +2,7 @@
 
 pub mod cli;
 mod commands;
+mod demo;
 mod desktop;
 
 use clap::Parser;

@@ -6,6 +6,7 @@ mod integrations;
 mod output;
 mod profiles;
 mod secret_input;
+mod sim;
 
 use clap::{Parser, Subcommand};
 use supportbot_core::{Actor, Core, CoreResult};
@@ -41,31 +42,34 @@ pub enum Command {
     /// List, add, remove or switch local profiles.
     #[command(subcommand)]
     Profiles(profiles::ProfilesCommand),
+    /// Serve the ServiceNow/Jira simulator (demo data, test peer) until stopped.
+    Sim(sim::SimArgs),
 }
 
 /// Runs a subcommand; returns the exit code.
 pub fn run(args: Args) -> i32 {
     let out = Output::new(args.json);
-    let Some(command) = args.command else {
-        return 0;
-    };
-    let core = match Core::open_default() {
-        Ok(core) => core,
-        Err(e) => return out.fail(&e),
-    };
-    let _log_guard = supportbot_core::logging::init(core.data_dir());
-    let ctx = Context {
-        core,
-        profile: args.profile,
-        out,
-    };
-    let result = match command {
-        Command::Integrations(cmd) => integrations::run(&ctx, cmd),
-        Command::Profiles(cmd) => profiles::run(&ctx, cmd),
+    let result = match args.command {
+        None => Ok(()),
+        // The simulator needs no data directory or profile.
+        Some(Command::Sim(sim_args)) => sim::run(sim_args),
+        Some(command) => with_core(args.profile, out, command),
     };
     match result {
         Ok(()) => 0,
-        Err(e) => ctx.out.fail(&e),
+        Err(e) => out.fail(&e),
+    }
+}
+
+/// Opens the data directory and logging, then runs a subcommand that works on it.
+fn with_core(profile: Option<String>, out: Output, command: Command) -> CoreResult<()> {
+    let core = Core::open_default()?;
+    let _log_guard = supportbot_core::logging::init(core.data_dir());
+    let ctx = Context { core, profile, out };
+    match command {
+        Command::Integrations(cmd) => integrations::run(&ctx, cmd),
+        Command::Profiles(cmd) => profiles::run(&ctx, cmd),
+        Command::Sim(args) => sim::run(args),
     }
 }
 

@@ -1,7 +1,7 @@
 """Starts (or finds) the simulator and a TLS front for clients that insist on https.
 
 SUPPORTBOT_SIM_URL, when set, points at a running simulator; otherwise the fixture runs the
-crate's `serve` example (to become `supportbot sim`) on a free port and stops it afterwards.
+app's `supportbot sim` subcommand (SUPPORTBOT_SIM_COMMAND overrides the command) on a free port and stops it afterwards.
 pysnc refuses plain http URLs, so a small TLS-terminating forwarder with a throwaway CA (trustme)
 sits in front of the simulator for it; the simulator itself always speaks plain HTTP on loopback.
 """
@@ -29,7 +29,7 @@ def _spawn_simulator():
     if command:
         argv = command.split()
     else:
-        argv = ["cargo", "run", "--quiet", "-p", "supportbot-sim", "--example", "serve", "--"]
+        argv = ["cargo", "run", "--quiet", "--bin", "supportbot", "--", "sim"]
     argv += ["--port", "0", "--incidents", INCIDENTS, "--seed", SEED]
     process = subprocess.Popen(argv, cwd=REPO, stdout=subprocess.PIPE, text=True)
     line = process.stdout.readline().strip()

@@ -16,6 +16,12 @@ use crate::store::{self, Db};
 
 const INTEGRATION_SCOPE: &str = "integration";
 
+/// Name of the integration that points at the built-in simulator.
+pub const DEMO_INTEGRATION_NAME: &str = "Demo ServiceNow (simulated)";
+/// Settings keys of the demo: its integration's id, and its simulator's last port.
+const DEMO_ID_KEY: &str = "demo_integration_id";
+const DEMO_PORT_KEY: &str = "demo_sim_port";
+
 /// What the UI needs to render its frame: who is acting, what they may do, where data lives.
 #[derive(Debug, Clone, Serialize)]
 pub struct AppStatus {
@@ -305,6 +311,87 @@ impl Core {
             ErrorCode::SyncUnavailable,
             format!("Syncing \"{}\" is not available in this build yet; it arrives with the sync feature.", integration.name),
         ))
+    }
+
+    /// Whether the built-in simulator should run for the demo, and on which port it ran last
+    /// (0 = any). `None` once the user has deleted the demo integration: it is not forced back.
+    pub fn demo_port(&self) -> CoreResult<Option<u16>> {
+        let conn = self.db.conn();
+        let port = store::get_setting(&conn, DEMO_PORT_KEY)?
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0);
+        match store::get_setting(&conn, DEMO_ID_KEY)? {
+            None => Ok(Some(port)),
+            Some(id) => {
+                let exists = id
+                    .parse::<i64>()
+                    .is_ok_and(|id| integrations::get(&conn, id).is_ok());
+                Ok(exists.then_some(port))
+            }
+        }
+    }
+
+    /// Creates the demo integration on first run, pointing at the simulator's read-only
+    /// service account, or re-points it when the simulator got another port. A system action
+    /// of start-up, not of a profile. Returns `None` when the user deleted the demo.
+    pub fn ensure_demo_integration(
+        &self,
+        base_url: &str,
+        port: u16,
+    ) -> CoreResult<Option<Integration>> {
+        let mut conn = self.db.conn();
+        let tx = conn.transaction()?;
+        store::set_setting(&tx, DEMO_PORT_KEY, &port.to_string())?;
+        let id = match store::get_setting(&tx, DEMO_ID_KEY)? {
+            Some(id) => {
+                let Ok(id) = id.parse::<i64>() else {
+                    return Ok(None);
+                };
+                let Ok(current) = integrations::get(&tx, id) else {
+                    tx.commit()?;
+                    return Ok(None);
+                };
+                if current.url != base_url {
+                    tx.execute(
+                        "UPDATE integrations SET url = ?2 WHERE id = ?1",
+                        rusqlite::params![id, base_url],
+                    )?;
+                }
+                id
+            }
+            None => {
+                let mut name = DEMO_INTEGRATION_NAME.to_string();
+                // A user's own integration may already carry the name; never clobber it.
+                if integrations::find_by_name(&tx, &name)?.is_some() {
+                    name = format!("{DEMO_INTEGRATION_NAME} 2");
+                }
+                let mut c = Candidate {
+                    name,
+                    kind: crate::integrations::Kind::Servicenow,
+                    auth: crate::integrations::AuthType::Basic,
+                    url: base_url.to_string(),
+                    username: Some("svc.readonly".into()),
+                    client_id: None,
+                    enabled: true,
+                    secrets: SecretFlags {
+                        password: true,
+                        ..SecretFlags::default()
+                    },
+                };
+                integrations::validate(&mut c, |n| {
+                    Ok(integrations::find_by_name(&tx, n)?.is_some())
+                })?;
+                let id = integrations::insert(&tx, &c)?;
+                let password = SecretString::from("readonly".to_string());
+                self.write_secrets(&tx, id, &[(SecretField::Password, &password)])?;
+                store::set_setting(&tx, DEMO_ID_KEY, &id.to_string())?;
+                tracing::info!(url = base_url, "created the demo integration");
+                id
+            }
+        };
+        tx.commit()?;
+        drop(conn);
+        integrations::get(&self.db.conn(), id).map(Some)
     }
 
     fn write_secrets(

@@ -12,5 +12,5 @@ pub mod secrets;
 pub mod store;
 
 pub use access::{Actor, Permission, Profile, Role};
-pub use app::{AppStatus, Core};
+pub use app::{AppStatus, Core, DEMO_INTEGRATION_NAME};
 pub use error::{CoreError, CoreResult, ErrorCode};

@@ -368,3 +368,58 @@ fn sync_is_reported_unavailable_after_the_permission_check() {
         ErrorCode::SyncUnavailable
     );
 }
+
+#[test]
+fn demo_integration_is_created_once_repointed_and_not_forced_back() {
+    let (_dir, core) = file_core();
+    let a = admin(&core);
+    assert_eq!(
+        core.demo_port().unwrap(),
+        Some(0),
+        "first run: start the simulator anywhere"
+    );
+    let demo = core
+        .ensure_demo_integration("http://127.0.0.1:40001", 40001)
+        .unwrap()
+        .unwrap();
+    assert_eq!(demo.name, supportbot_core::DEMO_INTEGRATION_NAME);
+    assert_eq!(demo.username.as_deref(), Some("svc.readonly"));
+    assert_eq!(
+        core.integration_secret(demo.id, SecretField::Password)
+            .unwrap()
+            .unwrap()
+            .expose_secret(),
+        "readonly"
+    );
+    assert_eq!(
+        core.demo_port().unwrap(),
+        Some(40001),
+        "next start reuses the port"
+    );
+
+    let moved = core
+        .ensure_demo_integration("http://127.0.0.1:40002", 40002)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (moved.id, moved.url.as_str()),
+        (demo.id, "http://127.0.0.1:40002")
+    );
+    assert_eq!(
+        core.list_integrations(&a).unwrap().len(),
+        1,
+        "no second demo"
+    );
+
+    core.remove_integration(&a, demo.id).unwrap();
+    assert_eq!(
+        core.demo_port().unwrap(),
+        None,
+        "deleted by the user: the simulator stays off"
+    );
+    assert!(core
+        .ensure_demo_integration("http://127.0.0.1:40003", 40003)
+        .unwrap()
+        .is_none());
+    assert!(core.list_integrations(&a).unwrap().is_empty());
+}

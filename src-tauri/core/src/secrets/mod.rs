@@ -179,7 +179,7 @@ impl Vault {
 
     /// Reads a secret, `None` when it is not set.
     pub fn get(&self, conn: &Connection, r: SecretRef<'_>) -> CoreResult<Option<SecretString>> {
-        let row: Option<(String, Option<Vec<u8>>, Option<Vec<u8>>)> = conn
+        let row: Option<StoredRow> = conn
             .query_row(
                 "SELECT backend, nonce, ciphertext FROM secrets WHERE scope = ?1 AND owner_id = ?2 AND field = ?3",
                 rusqlite::params![r.scope, r.owner_id, r.field],
@@ -228,6 +228,9 @@ impl Vault {
         Ok(())
     }
 }
+
+/// A `secrets` row: backend, nonce, ciphertext.
+type StoredRow = (String, Option<Vec<u8>>, Option<Vec<u8>>);
 
 fn stored_backend(conn: &Connection, r: SecretRef<'_>) -> CoreResult<Option<BackendKind>> {
     let backend: Option<String> = conn

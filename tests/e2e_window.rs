@@ -1,0 +1,464 @@
+//! End-to-end test of the real window: tauri-driver + WebKitWebDriver drive the built app under
+//! Xvfb. Adds, expands, edits, toggles and deletes an integration through the UI, checks that a
+//! Viewer profile cannot edit (in the UI and in the core), and that the typed secret is nowhere in
+//! the data directory. Skips unless a display and tauri-driver exist, or fails when
+//! SUPPORTBOT_REQUIRE_E2E=1 (the test command sets it).
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{elements::Element, Client, ClientBuilder, Locator};
+use serde_json::json;
+
+const BIN: &str = env!("CARGO_BIN_EXE_supportbot");
+const SECRET: &str = "e2e-typed-secret-70412";
+const WAIT: Duration = Duration::from_secs(15);
+
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn find_tauri_driver() -> Option<std::path::PathBuf> {
+    let home = std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo/bin/tauri-driver"));
+    std::env::var_os("PATH")
+        .map(|p| {
+            std::env::split_paths(&p)
+                .map(|d| d.join("tauri-driver"))
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default()
+        .into_iter()
+        .chain(home)
+        .find(|p| p.is_file())
+}
+
+fn prerequisites() -> Result<std::path::PathBuf, String> {
+    if std::env::var_os("DISPLAY").is_none() {
+        return Err("no DISPLAY (run under xvfb-run)".into());
+    }
+    if !Path::new("/usr/bin/WebKitWebDriver").exists() {
+        return Err("WebKitWebDriver missing (Debian package webkit2gtk-driver)".into());
+    }
+    find_tauri_driver().ok_or_else(|| "tauri-driver missing (cargo install tauri-driver)".into())
+}
+
+async fn connect(port: u16) -> Client {
+    let caps = json!({
+        "browserName": "wry",
+        "tauri:options": { "application": BIN }
+    });
+    let caps = caps.as_object().unwrap().clone();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        match ClientBuilder::new(connector)
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            Ok(c) => return c,
+            Err(e) if Instant::now() < deadline => {
+                let _ = e;
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(e) => panic!("could not start a WebDriver session: {e}"),
+        }
+    }
+}
+
+async fn el(c: &Client, css: &str) -> Element {
+    c.wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("element {css} did not appear: {e}"))
+}
+
+/// Waits until `css` matches nothing.
+async fn gone(c: &Client, css: &str) {
+    let deadline = Instant::now() + WAIT;
+    while !c.find_all(Locator::Css(css)).await.unwrap().is_empty() {
+        assert!(Instant::now() < deadline, "{css} is still present");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Waits until the text of `css` contains `want`.
+async fn text_contains(c: &Client, css: &str, want: &str) -> String {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        // textContent, not the rendered text: WebKit's driver drops ellipsised spans.
+        let text = el(c, css)
+            .await
+            .prop("textContent")
+            .await
+            .unwrap_or_default()
+            .unwrap_or_default();
+        if text.contains(want) {
+            return text;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{css} never contained {want:?}; last text {text:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn type_into(c: &Client, css: &str, text: &str) {
+    let e = el(c, css).await;
+    e.clear().await.unwrap();
+    e.send_keys(text).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn integrations_and_profiles_in_the_real_window() {
+    let driver_bin = match prerequisites() {
+        Ok(p) => p,
+        Err(why) if std::env::var("SUPPORTBOT_REQUIRE_E2E").as_deref() != Ok("1") => {
+            eprintln!("skipping the window test: {why}");
+            return;
+        }
+        Err(why) => panic!("the window test is required but {why}"),
+    };
+    let data = tempfile::tempdir().unwrap();
+    let (port, native) = (free_port(), free_port());
+    let _driver = Driver(
+        Command::new(driver_bin)
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native.to_string(),
+                "--native-driver",
+                "/usr/bin/WebKitWebDriver",
+            ])
+            .env("SUPPORTBOT_DATA_DIR", data.path())
+            // Start empty: this test is about managing integrations, not the demo.
+            .env("SUPPORTBOT_DEMO", "0")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start tauri-driver"),
+    );
+    let c = connect(port).await;
+    let card = r#"[data-testid="integration-card"][data-name="E2E ServiceNow"]"#;
+
+    // Add through the dialog.
+    el(&c, r#"[data-testid="empty-state"]"#).await;
+    el(&c, r#"[data-testid="add-integration"]"#)
+        .await
+        .click()
+        .await
+        .unwrap();
+    el(&c, r#"[data-testid="integration-dialog"]"#).await;
+    // Saving an empty form shows inline errors and saves nothing.
+    el(&c, r#"[data-testid="dialog-save"]"#)
+        .await
+        .click()
+        .await
+        .unwrap();
+    el(&c, r#"[data-testid="error-name"]"#).await;
+    type_into(&c, r#"[data-testid="field-name"]"#, "E2E ServiceNow").await;
+    el(&c, r#"[data-testid="field-kind"]"#)
+        .await
+        .select_by_value("servicenow")
+        .await
+        .unwrap();
+    el(&c, r#"[data-testid="field-auth"]"#)
+        .await
+        .select_by_value("basic")
+        .await
+        .unwrap();
+    type_into(&c, r#"[data-testid="field-url"]"#, "not a url").await;
+    type_into(&c, r#"[data-testid="field-username"]"#, "svc.supportbot").await;
+    type_into(&c, r#"[data-testid="field-password"]"#, SECRET).await;
+    el(&c, r#"[data-testid="dialog-save"]"#)
+        .await
+        .click()
+        .await
+        .unwrap();
+    el(&c, r#"[data-testid="error-url"]"#).await;
+    type_into(
+        &c,
+        r#"[data-testid="field-url"]"#,
+        "https://acme.service-now.com",
+    )
+    .await;
+    el(&c, r#"[data-testid="dialog-save"]"#)
+        .await
+        .click()
+        .await
+        .unwrap();
+    gone(&c, r#"[data-testid="integration-dialog"]"#).await;
+
+    // The new card says it never synced.
+    el(&c, card).await;
+    let badge = el(&c, &format!("{card} [data-testid=\"card-status\"]")).await;
+    assert_eq!(
+        badge.attr("data-status").await.unwrap().as_deref(),
+        Some("never")
+    );
+    text_contains(
+        &c,
+        &format!("{card} [data-testid=\"card-status\"]"),
+        "Never synced",
+    )
+    .await;
+
+    // Expand: details with the secret masked, never shown.
+    el(&c, &format!("{card} [data-testid=\"card-header\"]"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    let details = text_contains(
+        &c,
+        &format!("{card} [data-testid=\"card-details\"]"),
+        "acme.service-now.com",
+    )
+    .await;
+    assert!(details.contains("••••"), "secret shown masked: {details}");
+    assert!(
+        !c.source().await.unwrap().contains(SECRET),
+        "the secret is not in the page"
+    );
+
+    // Edit the URL, leaving the masked password alone.
+    el(&c, &format!("{card} [data-testid=\"card-edit\"]"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    el(&c, r#"[data-testid="integration-dialog"]"#).await;
+    type_into(
+        &c,
+        r#"[data-testid="field-url"]"#,
+        "https://acme-prod.service-now.com",
+    )
+    .await;
+    el(&c, r#"[data-testid="dialog-save"]"#)
+        .await
+        .click()
+        .await
+        .unwrap();
+    gone(&c, r#"[data-testid="integration-dialog"]"#).await;
+    text_contains(
+        &c,
+        &format!("{card} [data-testid=\"card-details\"]"),
+        "acme-prod.service-now.com",
+    )
+    .await;
+
+    // Toggle enabled off and on.
+    let switch = el(&c, &format!("{card} [data-testid=\"card-enabled\"]")).await;
+    assert_eq!(
+        switch.prop("checked").await.unwrap().as_deref(),
+        Some("true")
+    );
+    // The input is visually replaced by the switch drawn by its label: click what users click.
+    let label = switch.find(Locator::XPath("..")).await.unwrap();
+    label.click().await.unwrap();
+    wait_prop(
+        &c,
+        &format!("{card} [data-testid=\"card-enabled\"]"),
+        "checked",
+        "false",
+    )
+    .await;
+    label.click().await.unwrap();
+    wait_prop(
+        &c,
+        &format!("{card} [data-testid=\"card-enabled\"]"),
+        "checked",
+        "true",
+    )
+    .await;
+
+    // Delete with confirmation; cancelling first keeps it.
+    el(&c, &format!("{card} [data-testid=\"card-delete\"]"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    text_contains(&c, r#"[data-testid="confirm-dialog"]"#, "knowledge base").await;
+    el(&c, r#"[data-testid="confirm-cancel"]"#)
+        .await
+        .click()
+        .await
+        .unwrap();
+    gone(&c, r#"[data-testid="confirm-dialog"]"#).await;
+    el(&c, card).await;
+    el(&c, &format!("{card} [data-testid=\"card-delete\"]"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    el(&c, r#"[data-testid="confirm-ok"]"#)
+        .await
+        .click()
+        .await
+        .unwrap();
+    gone(&c, card).await;
+    el(&c, r#"[data-testid="empty-state"]"#).await;
+
+    // A second integration for the Viewer to look at.
+    el(&c, r#"[data-testid="add-integration"]"#)
+        .await
+        .click()
+        .await
+        .unwrap();
+    type_into(&c, r#"[data-testid="field-name"]"#, "E2E ServiceNow").await;
+    type_into(
+        &c,
+        r#"[data-testid="field-url"]"#,
+        "https://acme.service-now.com",
+    )
+    .await;
+    type_into(&c, r#"[data-testid="field-username"]"#, "svc.supportbot").await;
+    type_into(&c, r#"[data-testid="field-password"]"#, SECRET).await;
+    el(&c, r#"[data-testid="dialog-save"]"#)
+        .await
+        .click()
+        .await
+        .unwrap();
+    el(&c, card).await;
+
+    // Add a Viewer profile and switch to it.
+    el(&c, r#"[data-testid="nav-profiles"]"#)
+        .await
+        .click()
+        .await
+        .unwrap();
+    el(&c, r#"[data-testid="add-profile"]"#)
+        .await
+        .click()
+        .await
+        .unwrap();
+    type_into(&c, r#"[data-testid="profile-name"]"#, "Vera Viewer").await;
+    el(&c, r#"[data-testid="profile-role"]"#)
+        .await
+        .select_by_value("viewer")
+        .await
+        .unwrap();
+    el(&c, r#"[data-testid="profile-save"]"#)
+        .await
+        .click()
+        .await
+        .unwrap();
+    let row = r#"[data-testid="profile-row"][data-name="Vera Viewer"]"#;
+    el(&c, &format!("{row} [data-testid=\"profile-switch\"]"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    text_contains(&c, r#"[data-testid="active-profile"]"#, "Vera Viewer").await;
+
+    // The Viewer sees the card but no way to change it…
+    el(&c, r#"[data-testid="nav-integrations"]"#)
+        .await
+        .click()
+        .await
+        .unwrap();
+    el(&c, card).await;
+    assert!(c
+        .find_all(Locator::Css(r#"[data-testid="add-integration"]"#))
+        .await
+        .unwrap()
+        .is_empty());
+    el(&c, &format!("{card} [data-testid=\"card-header\"]"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    el(&c, &format!("{card} [data-testid=\"card-details\"]")).await;
+    assert!(c
+        .find_all(Locator::Css(r#"[data-testid="card-edit"]"#))
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(c
+        .find_all(Locator::Css(r#"[data-testid="card-delete"]"#))
+        .await
+        .unwrap()
+        .is_empty());
+    let switch = el(&c, &format!("{card} [data-testid=\"card-enabled\"]")).await;
+    assert_eq!(
+        switch.prop("disabled").await.unwrap().as_deref(),
+        Some("true")
+    );
+
+    // …and the core refuses an edit sent straight over IPC.
+    let refused = c
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+               window.__TAURI_INTERNALS__.invoke('integrations_list', {})
+                 .then(list => window.__TAURI_INTERNALS__.invoke('integration_edit', { id: list[0].id, patch: { name: 'Hacked' } }))
+                 .then(() => done('allowed'), e => done(e && e.code ? e.code : String(e)));"#,
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(refused, json!("permission_denied"));
+    text_contains(&c, card, "E2E ServiceNow").await;
+
+    if let Ok(dir) = std::env::var("SUPPORTBOT_E2E_SCREENSHOT_DIR") {
+        let png = c.screenshot().await.unwrap();
+        std::fs::write(Path::new(&dir).join("e2e-viewer.png"), png).unwrap();
+    }
+    c.close().await.unwrap();
+    drop(_driver);
+
+    // The secret typed in the dialog is nowhere in the data directory (database, WAL, logs).
+    let hits = grep_dir(data.path(), SECRET.as_bytes());
+    assert!(hits.is_empty(), "secret found in {hits:?}");
+    assert!(
+        data.path().join("supportbot.sqlite3").exists(),
+        "the app used the test data directory"
+    );
+}
+
+async fn wait_prop(c: &Client, css: &str, prop: &str, want: &str) {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let got = el(c, css).await.prop(prop).await.unwrap();
+        if got.as_deref() == Some(want) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{css}.{prop} never became {want}; is {got:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn grep_dir(dir: &Path, needle: &[u8]) -> Vec<std::path::PathBuf> {
+    let mut hits = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            hits.extend(grep_dir(&path, needle));
+        } else if let Ok(bytes) = std::fs::read(&path) {
+            if bytes.windows(needle.len()).any(|w| w == needle) {
+                hits.push(path);
+            }
+        }
+    }
+    hits
+}
