@@ -11,6 +11,7 @@ const COMMANDS: &[&str] = &[
     "integration_set_enabled",
     "integration_remove",
     "integration_sync",
+    "integration_sync_cancel",
     "profiles_list",
     "profile_add",
     "profile_switch",

@@ -4,7 +4,7 @@ use clap::{Args as ClapArgs, Subcommand, ValueEnum};
 use supportbot_core::integrations::{
     AuthType, Integration, IntegrationPatch, Kind, NewIntegration, SecretField,
 };
-use supportbot_core::{CoreError, CoreResult};
+use supportbot_core::{CoreError, CoreResult, ErrorCode};
 
 use super::secret_input::{from_env, from_env_or_prompt};
 use super::Context;
@@ -225,14 +225,17 @@ fn report(ctx: &Context, i: &Integration, verb: &str) {
 
 /// Points missing-secret messages at the environment variable to set.
 fn with_env_hints(mut e: CoreError) -> CoreError {
+    let mut hinted = false;
     for (field, var, _) in SECRET_ENV {
         if let Some(msg) = e.fields.get_mut(field.as_str()) {
             msg.push_str(&format!(
                 " Set {var} (or run on a terminal to be prompted)."
             ));
+            hinted = true;
         }
     }
-    if e.fields.len() == 1 {
+    // A single-field validation message is the field's message: keep them the same.
+    if hinted && e.code == ErrorCode::Validation && e.fields.len() == 1 {
         if let Some(msg) = e.fields.values().next() {
             e.message = msg.clone();
         }

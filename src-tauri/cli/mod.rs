@@ -3,10 +3,14 @@
 //! `{"error":{"code":…,"message":…}}` line on stdout and a non-zero exit code.
 
 mod integrations;
+mod kb;
 mod output;
 mod profiles;
 mod secret_input;
 mod sim;
+mod sync;
+
+use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use supportbot_core::{Actor, Core, CoreResult};
@@ -42,6 +46,11 @@ pub enum Command {
     /// List, add, remove or switch local profiles.
     #[command(subcommand)]
     Profiles(profiles::ProfilesCommand),
+    /// Sync an integration now: pull new and changed incidents into the knowledge base.
+    Sync(sync::SyncArgs),
+    /// Knowledge base statistics.
+    #[command(subcommand)]
+    Kb(kb::KbCommand),
     /// Serve the ServiceNow/Jira simulator (demo data, test peer) until stopped.
     Sim(sim::SimArgs),
 }
@@ -50,32 +59,34 @@ pub enum Command {
 pub fn run(args: Args) -> i32 {
     let out = Output::new(args.json);
     let result = match args.command {
-        None => Ok(()),
+        None => Ok(0),
         // The simulator needs no data directory or profile.
-        Some(Command::Sim(sim_args)) => sim::run(sim_args),
+        Some(Command::Sim(sim_args)) => sim::run(sim_args).map(|()| 0),
         Some(command) => with_core(args.profile, out, command),
     };
     match result {
-        Ok(()) => 0,
+        Ok(code) => code,
         Err(e) => out.fail(&e),
     }
 }
 
 /// Opens the data directory and logging, then runs a subcommand that works on it.
-fn with_core(profile: Option<String>, out: Output, command: Command) -> CoreResult<()> {
-    let core = Core::open_default()?;
+fn with_core(profile: Option<String>, out: Output, command: Command) -> CoreResult<i32> {
+    let core = Arc::new(Core::open_default()?);
     let _log_guard = supportbot_core::logging::init(core.data_dir());
     let ctx = Context { core, profile, out };
     match command {
-        Command::Integrations(cmd) => integrations::run(&ctx, cmd),
-        Command::Profiles(cmd) => profiles::run(&ctx, cmd),
-        Command::Sim(args) => sim::run(args),
+        Command::Integrations(cmd) => integrations::run(&ctx, cmd).map(|()| 0),
+        Command::Profiles(cmd) => profiles::run(&ctx, cmd).map(|()| 0),
+        Command::Sync(args) => sync::run(&ctx, args),
+        Command::Kb(cmd) => kb::run(&ctx, cmd).map(|()| 0),
+        Command::Sim(args) => sim::run(args).map(|()| 0),
     }
 }
 
 /// What every subcommand gets: the opened core, who to act as, and how to print.
 pub(crate) struct Context {
-    pub core: Core,
+    pub core: Arc<Core>,
     pub profile: Option<String>,
     pub out: Output,
 }

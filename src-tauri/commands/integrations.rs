@@ -1,7 +1,9 @@
 //! Commands of Settings > Integrations.
 
 use supportbot_core::integrations::{Integration, IntegrationPatch, NewIntegration};
+use supportbot_core::sync::{SyncOptions, SyncProgress, SyncReport};
 use supportbot_core::CoreError;
+use tauri::ipc::Channel;
 use tauri::State;
 
 use super::blocking;
@@ -48,8 +50,28 @@ pub async fn integration_remove(state: State<'_, AppState>, id: i64) -> Result<(
     blocking(move || core.remove_integration(&actor, id)).await
 }
 
+/// Runs a sync to the end, streaming throttled progress through `on_progress`.
 #[tauri::command]
-pub async fn integration_sync(state: State<'_, AppState>, id: i64) -> Result<(), CoreError> {
+pub async fn integration_sync(
+    state: State<'_, AppState>,
+    id: i64,
+    full: bool,
+    on_progress: Channel<SyncProgress>,
+) -> Result<SyncReport, CoreError> {
     let (core, actor) = state.acting()?;
-    blocking(move || core.request_sync(&actor, id)).await
+    let options = SyncOptions {
+        full,
+        ..SyncOptions::default()
+    };
+    core.sync(&actor, id, options, move |p| {
+        // A closed window drops the channel; the sync still finishes and commits.
+        let _ = on_progress.send(p);
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn integration_sync_cancel(state: State<'_, AppState>, id: i64) -> Result<(), CoreError> {
+    let (core, actor) = state.acting()?;
+    core.cancel_sync(&actor, id).map(|_| ())
 }

@@ -17,6 +17,7 @@ pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + '
         integrations::integration_set_enabled,
         integrations::integration_remove,
         integrations::integration_sync,
+        integrations::integration_sync_cancel,
         profiles::profiles_list,
         profiles::profile_add,
         profiles::profile_switch,

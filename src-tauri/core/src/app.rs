@@ -7,12 +7,14 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
 use crate::access::{self, Actor, Permission, Profile, Role};
-use crate::error::{CoreError, CoreResult, ErrorCode};
+use crate::error::{CoreError, CoreResult};
 use crate::integrations::{
     self, Candidate, Integration, IntegrationPatch, NewIntegration, SecretField, SecretFlags,
 };
+use crate::kb::KnowledgeBase;
 use crate::secrets::{SecretRef, SecretStoreInfo, StorePreference, Vault};
 use crate::store::{self, Db};
+use crate::sync::SyncJobs;
 
 const INTEGRATION_SCOPE: &str = "integration";
 
@@ -37,6 +39,8 @@ pub struct Core {
     data_dir: PathBuf,
     db: Db,
     vault: Vault,
+    kb: KnowledgeBase,
+    jobs: SyncJobs,
 }
 
 impl Core {
@@ -56,6 +60,8 @@ impl Core {
         let vault = Vault::open(data_dir, &vault_id, preference)?;
         Ok(Core {
             data_dir: data_dir.to_path_buf(),
+            kb: KnowledgeBase::new(data_dir),
+            jobs: SyncJobs::default(),
             db,
             vault,
         })
@@ -72,6 +78,18 @@ impl Core {
 
     pub fn db_path(&self) -> &Path {
         self.db.path()
+    }
+
+    pub(crate) fn db(&self) -> &Db {
+        &self.db
+    }
+
+    pub fn knowledge_base(&self) -> &KnowledgeBase {
+        &self.kb
+    }
+
+    pub(crate) fn sync_jobs(&self) -> &SyncJobs {
+        &self.jobs
     }
 
     pub fn secret_store(&self) -> SecretStoreInfo {
@@ -163,12 +181,18 @@ impl Core {
 
     pub fn list_integrations(&self, actor: &Actor) -> CoreResult<Vec<Integration>> {
         actor.require(Permission::IntegrationView)?;
-        integrations::list(&self.db.conn())
+        let mut list = integrations::list(&self.db.conn())?;
+        for i in &mut list {
+            i.running = self.jobs.is_running(i.id);
+        }
+        Ok(list)
     }
 
     pub fn integration(&self, actor: &Actor, id: i64) -> CoreResult<Integration> {
         actor.require(Permission::IntegrationView)?;
-        integrations::get(&self.db.conn(), id)
+        let mut i = integrations::get(&self.db.conn(), id)?;
+        i.running = self.jobs.is_running(id);
+        Ok(i)
     }
 
     pub fn integration_by_name(&self, actor: &Actor, name: &str) -> CoreResult<Integration> {
@@ -300,17 +324,6 @@ impl Core {
         field: SecretField,
     ) -> CoreResult<Option<SecretString>> {
         self.vault.get(&self.db.conn(), secret_ref(id, field))
-    }
-
-    /// Starts a sync. Syncing is not part of this build yet: the permission is checked so the
-    /// UI's gating is exercised, then the caller learns it is unavailable.
-    pub fn request_sync(&self, actor: &Actor, id: i64) -> CoreResult<()> {
-        actor.require(Permission::IntegrationSync)?;
-        let integration = integrations::get(&self.db.conn(), id)?;
-        Err(CoreError::new(
-            ErrorCode::SyncUnavailable,
-            format!("Syncing \"{}\" is not available in this build yet; it arrives with the sync feature.", integration.name),
-        ))
     }
 
     /// Whether the built-in simulator should run for the demo, and on which port it ran last

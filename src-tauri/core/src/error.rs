@@ -25,8 +25,33 @@ pub enum ErrorCode {
     SecretStoreUnavailable,
     /// The local database failed or belongs to a newer version of the app.
     Storage,
-    /// Syncing is not part of this build yet.
-    SyncUnavailable,
+    /// A sync of that integration is already running.
+    SyncRunning,
+    /// A file of the local embedding model or the ONNX Runtime library is not installed; the
+    /// message names it and says to run `bash scripts/fetch-model.sh`.
+    ModelMissing,
+    /// The embedding model or ONNX Runtime library is there but cannot be loaded (damaged file,
+    /// wrong platform, runtime too old).
+    ModelInvalid,
+    /// The vector index file is unreadable or damaged; rebuild it from the local database.
+    IndexCorrupt,
+    /// The ITSM system refused the credentials (wrong, expired, locked, MFA-enforced, or an
+    /// OAuth app that does not allow the grant).
+    AuthInvalid,
+    /// The ITSM system could not be reached: DNS, refused connection, TLS or timeout.
+    Unreachable,
+    /// The credentials are valid but lack read permission on a table or project.
+    Forbidden,
+    /// The ITSM system kept answering 429 beyond the retry budget.
+    RateLimited,
+    /// The ITSM system kept failing with 5xx or cancelled transactions beyond the retry budget.
+    ServerError,
+    /// The answer was not the JSON the API documents (HTML page, cut connection, wrong URL).
+    MalformedResponse,
+    /// The ITSM system rejected the query (bad encoded query or JQL in the filters).
+    QueryInvalid,
+    /// The operation was cancelled by the user.
+    Cancelled,
     Internal,
 }
 
@@ -41,7 +66,18 @@ impl ErrorCode {
             ErrorCode::ProfilePasswordInvalid => "profile_password_invalid",
             ErrorCode::SecretStoreUnavailable => "secret_store_unavailable",
             ErrorCode::Storage => "storage",
-            ErrorCode::SyncUnavailable => "sync_unavailable",
+            ErrorCode::SyncRunning => "sync_running",
+            ErrorCode::ModelMissing => "model_missing",
+            ErrorCode::ModelInvalid => "model_invalid",
+            ErrorCode::IndexCorrupt => "index_corrupt",
+            ErrorCode::AuthInvalid => "auth_invalid",
+            ErrorCode::Unreachable => "unreachable",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::ServerError => "server_error",
+            ErrorCode::MalformedResponse => "malformed_response",
+            ErrorCode::QueryInvalid => "query_invalid",
+            ErrorCode::Cancelled => "cancelled",
             ErrorCode::Internal => "internal",
         }
     }

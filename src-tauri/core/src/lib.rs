@@ -4,12 +4,15 @@
 pub mod access;
 mod app;
 pub mod clock;
+pub mod connectors;
 pub mod error;
 pub mod integrations;
+pub mod kb;
 pub mod logging;
 pub mod paths;
 pub mod secrets;
 pub mod store;
+pub mod sync;
 
 pub use access::{Actor, Permission, Profile, Role};
 pub use app::{AppStatus, Core, DEMO_INTEGRATION_NAME};

@@ -359,17 +359,6 @@ fn toggle_and_remove() {
 }
 
 #[test]
-fn sync_is_reported_unavailable_after_the_permission_check() {
-    let (_dir, core) = file_core();
-    let a = admin(&core);
-    let i = core.add_integration(&a, basic("Prod", "pw")).unwrap();
-    assert_eq!(
-        core.request_sync(&a, i.id).unwrap_err().code,
-        ErrorCode::SyncUnavailable
-    );
-}
-
-#[test]
 fn demo_integration_is_created_once_repointed_and_not_forced_back() {
     let (_dir, core) = file_core();
     let a = admin(&core);

@@ -139,6 +139,17 @@ pub struct SyncError {
     pub at: String,
 }
 
+/// The last sync's counts as the card shows them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct SyncSummary {
+    pub added: u64,
+    pub updated: u64,
+    pub deleted: u64,
+    pub skipped: u64,
+    pub total: u64,
+    pub version: Option<i64>,
+}
+
 /// Whether each secret is set. The UI and the CLI learn nothing more about secrets.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct SecretFlags {
@@ -181,6 +192,10 @@ pub struct Integration {
     pub status: SyncStatus,
     pub error: Option<SyncError>,
     pub secrets: SecretFlags,
+    /// Counts of the last finished sync, and the integration's incidents in the knowledge base.
+    pub last_summary: Option<SyncSummary>,
+    /// A sync of this integration is running now.
+    pub running: bool,
     pub created_at: String,
     pub updated_at: String,
 }

@@ -2,7 +2,7 @@
 
 use rusqlite::{Connection, OptionalExtension, Row};
 
-use super::model::{AuthType, Integration, Kind, SecretFlags, SyncError, SyncStatus};
+use super::model::{AuthType, Integration, Kind, SecretFlags, SyncError, SyncStatus, SyncSummary};
 use super::validate::Candidate;
 use crate::clock::now_rfc3339;
 use crate::error::{CoreError, CoreResult};
@@ -11,7 +11,14 @@ const COLUMNS: &str = "i.id, i.name, i.kind, i.auth, i.url, i.username, i.client
     i.last_sync, i.last_attempt, i.status, i.error_json, i.created_at, i.updated_at,
     EXISTS(SELECT 1 FROM secrets s WHERE s.scope = 'integration' AND s.owner_id = i.id AND s.field = 'password'),
     EXISTS(SELECT 1 FROM secrets s WHERE s.scope = 'integration' AND s.owner_id = i.id AND s.field = 'token'),
-    EXISTS(SELECT 1 FROM secrets s WHERE s.scope = 'integration' AND s.owner_id = i.id AND s.field = 'client_secret')";
+    EXISTS(SELECT 1 FROM secrets s WHERE s.scope = 'integration' AND s.owner_id = i.id AND s.field = 'client_secret'),
+    v.id, v.added, v.updated, v.deleted, v.skipped,
+    (SELECT COUNT(*) FROM incidents n WHERE n.integration_id = i.id)";
+
+/// Joins the last finished sync's version.
+const FROM: &str = "integrations i
+    LEFT JOIN sync_state ss ON ss.integration_id = i.id
+    LEFT JOIN versions v ON v.id = ss.last_version_id";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Integration> {
     let kind: String = r.get(2)?;
@@ -38,12 +45,24 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Integration> {
             token: r.get(15)?,
             client_secret: r.get(16)?,
         },
+        last_summary: match r.get::<_, Option<i64>>(17)? {
+            Some(version) => Some(SyncSummary {
+                added: r.get(18)?,
+                updated: r.get(19)?,
+                deleted: r.get(20)?,
+                skipped: r.get(21)?,
+                total: r.get(22)?,
+                version: Some(version),
+            }),
+            None => None,
+        },
+        running: false,
     })
 }
 
 pub(crate) fn list(conn: &Connection) -> CoreResult<Vec<Integration>> {
     let mut stmt = conn.prepare(&format!(
-        "SELECT {COLUMNS} FROM integrations i ORDER BY i.name COLLATE NOCASE"
+        "SELECT {COLUMNS} FROM {FROM} ORDER BY i.name COLLATE NOCASE"
     ))?;
     let rows = stmt.query_map([], from_row)?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
@@ -51,7 +70,7 @@ pub(crate) fn list(conn: &Connection) -> CoreResult<Vec<Integration>> {
 
 pub(crate) fn get(conn: &Connection, id: i64) -> CoreResult<Integration> {
     conn.query_row(
-        &format!("SELECT {COLUMNS} FROM integrations i WHERE i.id = ?1"),
+        &format!("SELECT {COLUMNS} FROM {FROM} WHERE i.id = ?1"),
         [id],
         from_row,
     )
@@ -67,7 +86,7 @@ pub(crate) fn get(conn: &Connection, id: i64) -> CoreResult<Integration> {
 pub(crate) fn find_by_name(conn: &Connection, name: &str) -> CoreResult<Option<Integration>> {
     Ok(conn
         .query_row(
-            &format!("SELECT {COLUMNS} FROM integrations i WHERE i.name = ?1"),
+            &format!("SELECT {COLUMNS} FROM {FROM} WHERE i.name = ?1"),
             [name.trim()],
             from_row,
         )

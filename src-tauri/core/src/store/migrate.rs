@@ -12,6 +12,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
         include_str!("../../migrations/0001_profiles_settings.sql"),
     ),
     (2, include_str!("../../migrations/0002_integrations.sql")),
+    (3, include_str!("../../migrations/0003_knowledge_base.sql")),
 ];
 
 /// The schema version this build writes.

@@ -1,0 +1,410 @@
+//! The HTTP client every connector shares, and the one place requests are sent, retried,
+//! cancelled and turned into [`Reply`]s or [`CoreError`]s.
+//!
+//! Invariant: only this module sleeps between attempts or classifies transport failures; the
+//! connectors decide what a 4xx means for their system.
+
+use std::error::Error as _;
+use std::time::{Duration, SystemTime};
+
+use reqwest::header::HeaderMap;
+use reqwest::{RequestBuilder, StatusCode};
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+use super::retry::{asked_wait, Backoff, Decision, RetryPolicy, Transient};
+use crate::error::{CoreError, CoreResult, ErrorCode};
+
+/// Sent with every request so instance admins can tell the app's traffic apart in their logs.
+pub const USER_AGENT: &str = concat!("SupportBotDesktop/", env!("CARGO_PKG_VERSION"));
+/// A TCP + TLS handshake that takes longer than this will not succeed.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// ServiceNow cancels transactions after 60 s; waiting longer for one answer is pointless.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A reqwest client with the app's timeouts, user agent and rustls.
+pub fn client() -> CoreResult<reqwest::Client> {
+    reqwest::Client::builder()
+        .user_agent(USER_AGENT)
+        .connect_timeout(CONNECT_TIMEOUT)
+        .timeout(REQUEST_TIMEOUT)
+        .build()
+        .map_err(|e| CoreError::internal(format!("Cannot set up the HTTP client: {e}")))
+}
+
+/// One attempt of a request, as the request builder sees it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Attempt {
+    /// 1 for the first try.
+    pub number: u32,
+    /// How many earlier attempts failed because the server found the request too slow (a
+    /// cancelled transaction or a timeout): builders ask for smaller pages accordingly.
+    pub slow_failures: u32,
+}
+
+/// A response that is either a success with a JSON body or a client error for the connector to
+/// interpret (401, 403, 400, 404…).
+#[derive(Debug)]
+pub(crate) struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    /// The JSON body; always present on a 2xx, when parseable otherwise.
+    pub body: Option<Value>,
+    /// The start of a non-JSON error body, for error details.
+    pub snippet: String,
+    /// The attempt that produced this reply.
+    pub attempt: Attempt,
+}
+
+impl Reply {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The body or `Null`.
+    pub(crate) fn json(&self) -> &Value {
+        self.body.as_ref().unwrap_or(&Value::Null)
+    }
+
+    /// `HTTP 403: <the server's own words>` for error details.
+    pub(crate) fn describe(&self) -> String {
+        let body = self.json();
+        let mut words: Vec<String> = Vec::new();
+        // ServiceNow: {"error":{"message","detail"}}; Jira: {"errorMessages":[…],"errors":{…}};
+        // OAuth: {"error","error_description"}.
+        if let Some(error) = body.get("error") {
+            if let Some(message) = error.get("message").and_then(Value::as_str) {
+                words.push(message.to_owned());
+            }
+            if let Some(detail) = error.get("detail").and_then(Value::as_str) {
+                words.push(detail.to_owned());
+            }
+            if let Some(code) = error.as_str() {
+                words.push(code.to_owned());
+            }
+        }
+        if let Some(description) = body.get("error_description").and_then(Value::as_str) {
+            words.push(description.to_owned());
+        }
+        if let Some(messages) = body.get("errorMessages").and_then(Value::as_array) {
+            words.extend(messages.iter().filter_map(Value::as_str).map(str::to_owned));
+        }
+        if let Some(errors) = body.get("errors").and_then(Value::as_object) {
+            words.extend(errors.iter().map(|(k, v)| format!("{k}: {}", plain(v))));
+        }
+        if words.is_empty() && !self.snippet.is_empty() {
+            words.push(self.snippet.clone());
+        }
+        let status = self.status.as_u16();
+        if words.is_empty() {
+            format!("HTTP {status}")
+        } else {
+            format!("HTTP {status}: {}", words.join(" - "))
+        }
+    }
+}
+
+fn plain(value: &Value) -> String {
+    value
+        .as_str()
+        .map(str::to_owned)
+        .unwrap_or_else(|| value.to_string())
+}
+
+/// Sends requests for one connector: its system's name (for messages), retry policy and cancel
+/// token.
+#[derive(Debug, Clone)]
+pub(crate) struct Http {
+    pub client: reqwest::Client,
+    pub policy: RetryPolicy,
+    pub cancel: CancellationToken,
+    /// "ServiceNow" or "Jira", for messages.
+    pub system: &'static str,
+}
+
+impl Http {
+    /// Sends the request `build` makes (called again for each attempt, so it can shrink a page)
+    /// until it succeeds, fails permanently, or the retry budget is spent. `what` names the
+    /// resource in logs and error details (e.g. "table incident"); never put secrets in it.
+    pub(crate) async fn send<F>(&self, what: &str, mut build: F) -> CoreResult<Reply>
+    where
+        F: FnMut(&Attempt) -> RequestBuilder,
+    {
+        let mut backoff = Backoff::new(&self.policy);
+        let mut attempt = Attempt::default();
+        loop {
+            if self.cancel.is_cancelled() {
+                return Err(cancelled());
+            }
+            attempt.number += 1;
+            backoff.attempts = attempt.number;
+            let request = build(&attempt);
+            let outcome = tokio::select! {
+                outcome = fetch(request, attempt) => outcome,
+                () = self.cancel.cancelled() => return Err(cancelled()),
+            };
+            let failure = match outcome {
+                Ok(reply) => match classify(reply) {
+                    Ok(reply) => {
+                        tracing::debug!(
+                            what,
+                            status = reply.status.as_u16(),
+                            attempt = attempt.number,
+                            "itsm request"
+                        );
+                        return Ok(reply);
+                    }
+                    Err(failure) => failure,
+                },
+                Err(failure) => failure,
+            };
+            if matches!(failure, Transient::Slow { .. }) {
+                attempt.slow_failures += 1;
+            }
+            match backoff.after(&failure) {
+                Decision::Wait(wait) => {
+                    tracing::warn!(
+                        what,
+                        attempt = attempt.number,
+                        wait_ms = wait.as_millis() as u64,
+                        detail = failure.detail(),
+                        "itsm request failed, retrying"
+                    );
+                    let sleep = tokio::time::sleep(self.policy.scaled(wait));
+                    tokio::select! {
+                        () = sleep => {}
+                        () = self.cancel.cancelled() => return Err(cancelled()),
+                    }
+                }
+                Decision::GiveUp(reason) => {
+                    tracing::warn!(
+                        what,
+                        attempt = attempt.number,
+                        detail = failure.detail(),
+                        "itsm request failed, giving up"
+                    );
+                    return Err(give_up(self.system, what, &failure, &reason));
+                }
+            }
+        }
+    }
+}
+
+pub(crate) fn cancelled() -> CoreError {
+    CoreError::new(ErrorCode::Cancelled, "The operation was cancelled.")
+}
+
+/// An error with the guide's message and a technical detail (in `fields["detail"]`, which the
+/// sync pipeline can store as the sync error's detail).
+pub(crate) fn error(
+    code: ErrorCode,
+    message: impl Into<String>,
+    detail: impl Into<String>,
+) -> CoreError {
+    CoreError::new(code, message).with_field("detail", detail)
+}
+
+/// The message for an unreachable system, from the integrations guide.
+pub(crate) fn unreachable_message(system: &str) -> String {
+    format!(
+        "{system} is unreachable or the network has a problem. Verify the URL is correct, check \
+         that firewall rules allow outbound HTTPS, and make sure the {system} instance is online."
+    )
+}
+
+fn give_up(system: &str, what: &str, failure: &Transient, reason: &str) -> CoreError {
+    let detail = format!("{what}: {} ({reason})", failure.detail());
+    match failure {
+        Transient::RateLimited { .. } => error(
+            ErrorCode::RateLimited,
+            format!(
+                "{system} is rate limiting the app: too many API requests in a short time. Wait a \
+                 few minutes before retrying, ask your {system} admin about rate limits, or sync \
+                 less often."
+            ),
+            detail,
+        ),
+        Transient::Server { .. } | Transient::Slow { timeout: false, .. } => error(
+            ErrorCode::ServerError,
+            format!(
+                "{system} kept failing with server errors. The instance may be overloaded or under \
+                 maintenance: try again later, and ask its admin to check the instance logs if it \
+                 persists."
+            ),
+            detail,
+        ),
+        Transient::Slow { timeout: true, .. } | Transient::Connect { .. } => {
+            error(ErrorCode::Unreachable, unreachable_message(system), detail)
+        }
+        Transient::Malformed { .. } => error(
+            ErrorCode::MalformedResponse,
+            format!(
+                "{system} sent answers that are not the JSON its API documents (an HTML page or a \
+                 cut connection). Check that the URL points at the instance itself and not at a \
+                 login page or proxy, then try again."
+            ),
+            detail,
+        ),
+    }
+}
+
+/// Sends one request and reads the whole body.
+async fn fetch(request: RequestBuilder, attempt: Attempt) -> Result<Reply, Transient> {
+    let response = request.send().await.map_err(transport)?;
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response.bytes().await.map_err(|e| {
+        if e.is_timeout() {
+            transport(e)
+        } else {
+            Transient::Malformed {
+                detail: format!(
+                    "HTTP {}: the body was cut short ({})",
+                    status.as_u16(),
+                    chain(&e)
+                ),
+            }
+        }
+    })?;
+    let body = serde_json::from_slice::<Value>(&bytes).ok();
+    let snippet = if body.is_none() {
+        String::from_utf8_lossy(&bytes[..bytes.len().min(200)])
+            .trim()
+            .to_owned()
+    } else {
+        String::new()
+    };
+    Ok(Reply {
+        status,
+        headers,
+        body,
+        snippet,
+        attempt,
+    })
+}
+
+/// Splits replies into what the connector interprets and what is retried.
+fn classify(reply: Reply) -> Result<Reply, Transient> {
+    let status = reply.status;
+    // ServiceNow's transaction quota: usually a 500, but sent with 200 by some releases (pysnc
+    // checks for it on successful responses too).
+    if let Some(message) = cancelled_transaction(reply.json()) {
+        return Err(Transient::Slow {
+            detail: format!("HTTP {}: {message}", status.as_u16()),
+            timeout: false,
+        });
+    }
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        return Err(Transient::RateLimited {
+            detail: reply.describe(),
+            asked: asked_wait(&reply.headers, SystemTime::now()),
+        });
+    }
+    if status.is_server_error() {
+        // Jira Cloud sometimes rate limits with a 503 and Retry-After.
+        if let Some(asked) = asked_wait(&reply.headers, SystemTime::now()) {
+            if status == StatusCode::SERVICE_UNAVAILABLE {
+                return Err(Transient::RateLimited {
+                    detail: reply.describe(),
+                    asked: Some(asked),
+                });
+            }
+        }
+        return Err(Transient::Server {
+            detail: reply.describe(),
+        });
+    }
+    if status.is_success() && reply.body.is_none() {
+        return Err(Transient::Malformed {
+            detail: format!(
+                "HTTP {}: the body is not JSON: {:?}",
+                status.as_u16(),
+                reply.snippet
+            ),
+        });
+    }
+    Ok(reply)
+}
+
+fn cancelled_transaction(body: &Value) -> Option<&str> {
+    let message = body.get("error")?.get("message")?.as_str()?;
+    message
+        .to_ascii_lowercase()
+        .contains("transaction cancelled")
+        .then_some(message)
+}
+
+/// Names the transport failure precisely: the user's fix differs for DNS, refusal, TLS and
+/// timeouts.
+fn transport(e: reqwest::Error) -> Transient {
+    let text = chain(&e);
+    // Classify on the causes only: the top-level message holds the URL, whose host could contain
+    // any of the words looked for.
+    let mut causes = String::new();
+    let mut source = e.source();
+    while let Some(err) = source {
+        causes.push_str(&err.to_string().to_ascii_lowercase());
+        causes.push(' ');
+        source = err.source();
+    }
+    let lower = causes;
+    let io_kind = io_error_kind(&e);
+    if e.is_timeout() || io_kind == Some(std::io::ErrorKind::TimedOut) {
+        let phase = if e.is_connect() {
+            "connecting"
+        } else {
+            "waiting for the answer"
+        };
+        return Transient::Slow {
+            detail: format!("timed out while {phase}: {text}"),
+            timeout: true,
+        };
+    }
+    let tls = lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake");
+    let what = if lower.contains("dns error")
+        || lower.contains("failed to lookup")
+        || lower.contains("name or service not known")
+    {
+        "DNS lookup failed (check the host name)"
+    } else if io_kind == Some(std::io::ErrorKind::ConnectionRefused)
+        || lower.contains("connection refused")
+    {
+        "connection refused (check the host and port, and that the instance is up)"
+    } else if tls {
+        "TLS handshake failed (certificate or proxy problem)"
+    } else if e.is_connect() {
+        "could not connect"
+    } else {
+        "the connection failed"
+    };
+    Transient::Connect {
+        detail: format!("{what}: {text}"),
+        retry: !tls,
+    }
+}
+
+fn io_error_kind(e: &reqwest::Error) -> Option<std::io::ErrorKind> {
+    let mut source = e.source();
+    while let Some(err) = source {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            return Some(io.kind());
+        }
+        source = err.source();
+    }
+    None
+}
+
+/// The error and its causes on one line. reqwest errors name the URL, which holds no secrets:
+/// credentials travel only in headers and form bodies.
+fn chain(e: &reqwest::Error) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut source = e.source();
+    while let Some(err) = source {
+        let text = err.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = err.source();
+    }
+    parts.join(": ")
+}
