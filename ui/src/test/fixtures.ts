@@ -1,4 +1,4 @@
-import type { AppStatus, Integration, Permission, Role } from '$lib/ipc/types';
+import type { AppStatus, Integration, Permission, Role, SyncProgress, SyncReport } from '$lib/ipc/types';
 import { session } from '$lib/state/session.svelte';
 
 export const PERMS: Record<Role, Permission[]> = {
@@ -47,6 +47,45 @@ export function makeIntegration(over: Partial<Integration> = {}): Integration {
     secrets: { password: true, token: false, client_secret: false },
     created_at: '2025-01-01T10:00:00Z',
     updated_at: '2025-01-01T10:00:00Z',
+    last_summary: null,
+    running: false,
+    schedule_minutes: null,
+    ...over,
+  };
+}
+
+export function makeProgress(over: Partial<SyncProgress> = {}): SyncProgress {
+  return {
+    phase: 'embedding',
+    batch: 3,
+    total_batches: 12,
+    processed: 240,
+    total_hint: 1200,
+    added: 120,
+    updated: 30,
+    unchanged: 0,
+    skipped: 0,
+    rate: 48,
+    eta_s: 120,
+    ...over,
+  };
+}
+
+export function makeReport(over: Partial<SyncReport> = {}): SyncReport {
+  return {
+    status: 'success',
+    fetched: 154,
+    added: 120,
+    updated: 30,
+    unchanged: 0,
+    deleted: 4,
+    skipped: 0,
+    total: 1234,
+    version: 7,
+    skipped_records: [],
+    notes: [],
+    duration_s: 12.4,
+    error: null,
     ...over,
   };
 }

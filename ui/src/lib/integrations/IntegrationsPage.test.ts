@@ -3,12 +3,14 @@ import { render, screen, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import IntegrationsPage from './IntegrationsPage.svelte';
 import * as api from '$lib/ipc/api';
-import { loginAs, makeIntegration } from '../../test/fixtures';
+import { loginAs, makeIntegration, makeReport } from '../../test/fixtures';
+import { syncs } from '$lib/state/syncs.svelte';
 
 vi.mock('$lib/ipc/api');
 
 beforeEach(() => {
   loginAs('admin');
+  syncs.reset();
 });
 
 describe('IntegrationsPage', () => {
@@ -73,5 +75,39 @@ describe('IntegrationsPage', () => {
     render(IntegrationsPage);
     await screen.findByTestId('empty-state');
     expect(screen.queryByTestId('add-integration')).not.toBeInTheDocument();
+  });
+
+  it('reloads the list after a sync without unmounting the card, so the result stays', async () => {
+    const user = userEvent.setup();
+    vi.mocked(api.integrationsList).mockResolvedValueOnce([makeIntegration()]);
+    vi.mocked(api.integrationSync).mockResolvedValue(makeReport());
+    render(IntegrationsPage);
+    await user.click(await screen.findByTestId('card-header'));
+    vi.mocked(api.integrationsList).mockResolvedValueOnce([
+      makeIntegration({
+        status: 'success',
+        last_sync: '2025-03-04T05:06:07Z',
+        last_summary: { added: 120, updated: 30, deleted: 4, skipped: 0, total: 1234, version: 7 },
+      }),
+    ]);
+    await user.click(screen.getByTestId('card-sync'));
+    expect(await screen.findByTestId('card-incidents')).toHaveTextContent('1,234 incidents');
+    expect(api.integrationsList).toHaveBeenCalledTimes(2);
+    expect(screen.getByTestId('card-status')).toHaveAttribute('data-status', 'success');
+    expect(screen.getByTestId('sync-result')).toHaveTextContent('Synced: 120 added, 30 updated, 4 deleted');
+    // Still expanded: the card was updated in place, not re-created.
+    expect(screen.getByTestId('card-details')).toBeInTheDocument();
+  });
+
+  it('keeps the cards when the reload after a sync fails', async () => {
+    const user = userEvent.setup();
+    vi.mocked(api.integrationsList).mockResolvedValueOnce([makeIntegration()]);
+    vi.mocked(api.integrationSync).mockResolvedValue(makeReport());
+    render(IntegrationsPage);
+    await user.click(await screen.findByTestId('card-header'));
+    vi.mocked(api.integrationsList).mockRejectedValueOnce({ code: 'storage', message: 'Database is locked' });
+    await user.click(screen.getByTestId('card-sync'));
+    expect(await screen.findByTestId('refresh-error')).toHaveTextContent('Could not reload integrations: Database is locked');
+    expect(screen.getByTestId('sync-result')).toBeInTheDocument();
   });
 });

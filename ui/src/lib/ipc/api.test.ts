@@ -1,9 +1,15 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { invoke } from '@tauri-apps/api/core';
+import { Channel, invoke } from '@tauri-apps/api/core';
 import * as api from './api';
 import { toAppError } from './errors';
 
-vi.mock('@tauri-apps/api/core', () => ({ invoke: vi.fn() }));
+vi.mock('@tauri-apps/api/core', () => ({
+  invoke: vi.fn(),
+  // A real Channel needs the Tauri runtime; this stand-in keeps the handler like the real one.
+  Channel: class {
+    onmessage: (m: unknown) => void = () => {};
+  },
+}));
 const invokeMock = vi.mocked(invoke);
 
 describe('toAppError', () => {
@@ -16,7 +22,8 @@ describe('toAppError', () => {
   it('normalizes strings, Errors and unknown codes into internal', () => {
     expect(toAppError('boom')).toEqual({ code: 'internal', message: 'boom' });
     expect(toAppError(new Error('kaput'))).toEqual({ code: 'internal', message: 'Error: kaput' });
-    expect(toAppError({ code: 'weird', message: 'x' }).code).toBe('internal');
+    expect(toAppError({ code: 'weird', message: 'x' })).toEqual({ code: 'internal', message: 'x' });
+    expect(toAppError({ code: 'model_missing', message: 'Run fetch-model.sh' }).code).toBe('model_missing');
     expect(toAppError(undefined)).toEqual({ code: 'internal', message: 'undefined' });
   });
 });
@@ -31,7 +38,7 @@ describe('api', () => {
     await api.integrationEdit(3, { name: 'B', password: null });
     await api.integrationSetEnabled(3, false);
     await api.integrationRemove(3);
-    await api.integrationSync(3);
+    await api.integrationSyncCancel(3);
     await api.profilesList();
     await api.profileAdd('Bob', 'viewer', null);
     await api.profileSwitch('Bob', 'pw');
@@ -43,7 +50,7 @@ describe('api', () => {
       ['integration_edit', { id: 3, patch: { name: 'B', password: null } }],
       ['integration_set_enabled', { id: 3, enabled: false }],
       ['integration_remove', { id: 3 }],
-      ['integration_sync', { id: 3 }],
+      ['integration_sync_cancel', { id: 3 }],
       ['profiles_list', undefined],
       ['profile_add', { name: 'Bob', role: 'viewer', password: null }],
       ['profile_switch', { name: 'Bob', password: 'pw' }],
@@ -51,9 +58,27 @@ describe('api', () => {
     ]);
   });
 
+  it('passes a Channel as onProgress to integration_sync and resolves with the report', async () => {
+    const report = { status: 'success', added: 1 };
+    const seen: unknown[] = [];
+    invokeMock.mockImplementationOnce(async (_cmd, args) => {
+      const ch = (args as { onProgress: Channel<unknown> }).onProgress;
+      ch.onmessage({ phase: 'fetching', batch: 1 });
+      return report;
+    });
+    await expect(api.integrationSync(3, true, (p) => seen.push(p))).resolves.toBe(report);
+    const [cmd, args] = invokeMock.mock.calls[0];
+    expect(cmd).toBe('integration_sync');
+    expect(args).toEqual({ id: 3, full: true, onProgress: expect.any(Channel) });
+    expect(seen).toEqual([{ phase: 'fetching', batch: 1 }]);
+  });
+
   it('rejects with the AppError from the core', async () => {
-    invokeMock.mockRejectedValueOnce({ code: 'sync_unavailable', message: 'Not yet' });
-    await expect(api.integrationSync(1)).rejects.toEqual({ code: 'sync_unavailable', message: 'Not yet' });
+    invokeMock.mockRejectedValueOnce({ code: 'sync_running', message: 'A sync of this integration is already running' });
+    await expect(api.integrationSync(1, false, () => {})).rejects.toEqual({
+      code: 'sync_running',
+      message: 'A sync of this integration is already running',
+    });
   });
 
   it('normalizes a non-AppError rejection', async () => {

@@ -1,6 +1,6 @@
 // The only module that talks to the Rust core. Components import from here
 // (never from @tauri-apps/* directly; ESLint enforces that).
-import { invoke } from '@tauri-apps/api/core';
+import { Channel, invoke } from '@tauri-apps/api/core';
 import { toAppError } from './errors';
 import type {
   AppStatus,
@@ -9,11 +9,22 @@ import type {
   NewIntegration,
   Profile,
   Role,
+  SyncProgress,
+  SyncReport,
 } from './types';
 
 type Invoke = <T>(cmd: string, args?: Record<string, unknown>) => Promise<T>;
 
 let backend: Invoke = invoke;
+
+/** Builds the object passed as a `Channel<T>` argument. The mock swaps in a plain `{ onmessage }`
+ *  because a real Channel needs the Tauri runtime. */
+type MakeChannel = <T>(onmessage: (message: T) => void) => unknown;
+let makeChannel: MakeChannel = <T>(onmessage: (message: T) => void) => {
+  const ch = new Channel<T>();
+  ch.onmessage = onmessage;
+  return ch;
+};
 
 /**
  * Dev-only: `npm run dev` then open `/?mock` (or `/?mock=viewer`, `/?mock=operator`,
@@ -25,6 +36,7 @@ let ready: Promise<void> = Promise.resolve();
 if (import.meta.env.DEV && typeof location !== 'undefined' && new URLSearchParams(location.search).has('mock')) {
   ready = import('./mock').then((m) => {
     backend = m.createMockInvoke(new URLSearchParams(location.search).get('mock') ?? '');
+    makeChannel = m.makeMockChannel;
   });
 }
 
@@ -52,9 +64,24 @@ export const integrationSetEnabled = (id: number, enabled: boolean): Promise<Int
 
 export const integrationRemove = (id: number): Promise<null> => call('integration_remove', { id });
 
-/** Currently always rejects with `sync_unavailable`. The resolved value is not used:
- *  the caller reloads the list after a successful sync. */
-export const integrationSync = (id: number): Promise<unknown> => call('integration_sync', { id });
+/**
+ * Runs a sync and resolves with its report when it ends, whatever the outcome: a failure during
+ * the sync resolves with `status: "error"` and `error` set, a cancelled one with "cancelled".
+ * Rejects (AppError) only when the sync cannot start: `sync_running`, `permission_denied`,
+ * `model_missing`, `not_found`. `full` also removes incidents deleted at the source.
+ * `onProgress` is called for every progress event until the promise settles.
+ */
+export async function integrationSync(
+  id: number,
+  full: boolean,
+  onProgress: (progress: SyncProgress) => void,
+): Promise<SyncReport> {
+  await ready;
+  return call('integration_sync', { id, full, onProgress: makeChannel<SyncProgress>(onProgress) });
+}
+
+/** Asks a running sync to stop; the pending `integrationSync` then resolves with "cancelled". */
+export const integrationSyncCancel = (id: number): Promise<null> => call('integration_sync_cancel', { id });
 
 export const profilesList = (): Promise<Profile[]> => call('profiles_list');
 

@@ -1,17 +1,30 @@
 import type { AppError, ErrorCode } from './types';
 
-const CODES: readonly ErrorCode[] = [
-  'validation',
-  'duplicate_name',
-  'not_found',
-  'permission_denied',
-  'profile_password_required',
-  'profile_password_invalid',
-  'secret_store_unavailable',
-  'storage',
-  'sync_unavailable',
-  'internal',
-];
+// A Record (not an array) so that adding a code to ErrorCode without listing it here fails `tsc`.
+const CODE_SET: Record<ErrorCode, true> = {
+  validation: true,
+  duplicate_name: true,
+  not_found: true,
+  permission_denied: true,
+  profile_password_required: true,
+  profile_password_invalid: true,
+  secret_store_unavailable: true,
+  storage: true,
+  sync_running: true,
+  model_missing: true,
+  model_invalid: true,
+  index_corrupt: true,
+  auth_invalid: true,
+  unreachable: true,
+  forbidden: true,
+  rate_limited: true,
+  server_error: true,
+  malformed_response: true,
+  query_invalid: true,
+  cancelled: true,
+  internal: true,
+};
+const CODES = Object.keys(CODE_SET) as readonly ErrorCode[];
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null;
@@ -30,7 +43,9 @@ export function isAppError(e: unknown): e is AppError {
 /**
  * Normalize anything a rejected `invoke` (or our own code) throws into an AppError.
  * A well-formed AppError passes through (with `fields` kept only when it is a
- * string map); anything else becomes `{ code: "internal", message: String(e) }`.
+ * string map). An object with an unknown code but a string message (a core newer than this
+ * UI) keeps its message under `internal`; anything else becomes
+ * `{ code: "internal", message: String(e) }`.
  */
 export function toAppError(e: unknown): AppError {
   if (isAppError(e)) {
@@ -43,6 +58,9 @@ export function toAppError(e: unknown): AppError {
       out.fields = fields;
     }
     return out;
+  }
+  if (isRecord(e) && typeof e.message === 'string' && !(e instanceof Error)) {
+    return { code: 'internal', message: e.message };
   }
   return { code: 'internal', message: String(e) };
 }

@@ -11,6 +11,12 @@ import type {
   Permission,
   Profile,
   Role,
+  SkippedRecord,
+  SyncPhase,
+  SyncProgress,
+  SyncReport,
+  SyncStatus,
+  SyncSummary,
 } from './types';
 
 const ROLE_PERMS: Record<Role, Permission[]> = {
@@ -56,6 +62,9 @@ function seedIntegrations(): Integration[] {
       secrets: { password: true, token: false, client_secret: false },
       created_at: ago(60 * 24 * 30),
       updated_at: ago(60 * 24 * 2),
+      last_summary: { added: 14, updated: 9, deleted: 0, skipped: 0, total: 1187, version: 6 },
+      running: false,
+      schedule_minutes: 60,
     },
     {
       id: 2,
@@ -70,7 +79,7 @@ function seedIntegrations(): Integration[] {
       last_attempt: ago(15),
       status: 'error',
       error: {
-        code: 'auth_failed',
+        code: 'auth_invalid',
         message: 'The server rejected the credentials (HTTP 401).',
         detail: 'GET /rest/api/3/search returned 401 Unauthorized',
         at: ago(15),
@@ -78,6 +87,9 @@ function seedIntegrations(): Integration[] {
       secrets: { password: false, token: true, client_secret: false },
       created_at: ago(60 * 24 * 10),
       updated_at: ago(60 * 24 * 10),
+      last_summary: { added: 412, updated: 0, deleted: 0, skipped: 0, total: 412, version: 1 },
+      running: false,
+      schedule_minutes: null,
     },
     {
       id: 3,
@@ -95,6 +107,9 @@ function seedIntegrations(): Integration[] {
       secrets: { password: true, token: false, client_secret: true },
       created_at: ago(60 * 3),
       updated_at: ago(60 * 3),
+      last_summary: null,
+      running: false,
+      schedule_minutes: null,
     },
   ];
 }
@@ -135,6 +150,37 @@ export function createMockInvoke(variant: string) {
     if (!ok.includes(auth)) fail('validation', 'Invalid auth type.', { auth: 'Not supported for this kind.' });
   };
 
+  /** Running syncs by integration id, with their cancel flag. */
+  const running = new Map<number, { cancelled: boolean }>();
+  const setIntegration = (id: number, patch: Partial<Integration>) => {
+    integrations = integrations.map((i) => (i.id === id ? { ...i, ...patch } : i));
+  };
+  const finishSync = (id: number, r: SyncReport) => {
+    const it = integrations.find((i) => i.id === id);
+    if (!it) return;
+    const now = new Date().toISOString();
+    const summary: SyncSummary = {
+      added: r.added,
+      updated: r.updated,
+      deleted: r.deleted,
+      skipped: r.skipped,
+      total: r.total,
+      version: r.version,
+    };
+    if (r.status === 'cancelled') {
+      setIntegration(id, { last_attempt: now, last_summary: { ...summary } });
+      return;
+    }
+    const status: SyncStatus = r.status;
+    setIntegration(id, {
+      last_attempt: now,
+      last_sync: r.status === 'error' ? it.last_sync : now,
+      status,
+      error: r.error ? { code: r.error.code, message: r.error.message, detail: mockErrorDetail(it, r), at: now } : null,
+      last_summary: r.status === 'error' ? it.last_summary : summary,
+    });
+  };
+
   const handlers: Record<string, (a: Record<string, unknown>) => unknown> = {
     app_status: () => status(),
     integrations_list: () => {
@@ -167,6 +213,9 @@ export function createMockInvoke(variant: string) {
         secrets: { password: !!input.password, token: !!input.token, client_secret: !!input.client_secret },
         created_at: now,
         updated_at: now,
+        last_summary: null,
+        running: false,
+        schedule_minutes: null,
       };
       integrations = [...integrations, it];
       return it;
@@ -211,10 +260,29 @@ export function createMockInvoke(variant: string) {
       integrations = integrations.filter((i) => i.id !== a.id);
       return null;
     },
-    integration_sync: (a) => {
+    integration_sync: async (a) => {
+      need('integration.sync');
+      const it = find(a.id as number);
+      if (running.has(it.id)) fail('sync_running', 'A sync of this integration is already running.');
+      const onProgress = a.onProgress as MockChannel<SyncProgress> | undefined;
+      const flag = { cancelled: false };
+      running.set(it.id, flag);
+      setIntegration(it.id, { running: true });
+      try {
+        const report = await simulateSync(it, a.full === true, flag, (p) => onProgress?.onmessage(structuredClone(p)));
+        finishSync(it.id, report);
+        return report;
+      } finally {
+        running.delete(it.id);
+        setIntegration(it.id, { running: false });
+      }
+    },
+    integration_sync_cancel: (a) => {
       need('integration.sync');
       find(a.id as number);
-      fail('sync_unavailable', 'Syncing is not available in this build yet. Your settings are saved.');
+      const flag = running.get(a.id as number);
+      if (flag) flag.cancelled = true;
+      return null;
     },
     profiles_list: () => profiles.map(pub),
     profile_add: (a) => {
@@ -255,6 +323,140 @@ export function createMockInvoke(variant: string) {
     const h = handlers[cmd];
     if (!h) fail('internal', `Unknown command ${cmd}`);
     // Structured clone so callers cannot mutate the fake store.
-    return structuredClone(h(args)) as T;
+    return structuredClone(await h(args)) as T;
   };
+}
+
+/** What the mock receives in place of a Tauri `Channel<T>` (a real one needs the Tauri runtime). */
+export interface MockChannel<T> {
+  onmessage: (message: T) => void;
+}
+
+export function makeMockChannel<T>(onmessage: (message: T) => void): MockChannel<T> {
+  return { onmessage };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** How long each simulated step takes; `?mock&speed=4` runs syncs 4× faster. */
+const STEP_MS = (() => {
+  const speed = typeof location !== 'undefined' ? Number(new URLSearchParams(location.search).get('speed')) : 0;
+  return speed > 0 ? 450 / speed : 450;
+})();
+
+/** Per-integration scenario: id 1 succeeds with a known batch count, id 2 (Jira) has no total
+ *  (indeterminate bar) and ends partial, id 3 fails while fetching; others succeed quickly. */
+interface Scenario {
+  batches: number;
+  batchSize: number;
+  knownTotal: boolean;
+  outcome: 'success' | 'partial' | 'error';
+  failAtBatch?: number;
+}
+
+function scenarioFor(it: Integration): Scenario {
+  if (it.id === 1) return { batches: 12, batchSize: 100, knownTotal: true, outcome: 'success' };
+  if (it.id === 2) return { batches: 6, batchSize: 50, knownTotal: false, outcome: 'partial' };
+  if (it.id === 3) return { batches: 8, batchSize: 100, knownTotal: true, outcome: 'error', failAtBatch: 2 };
+  return { batches: 3, batchSize: 40, knownTotal: true, outcome: 'success' };
+}
+
+function mockErrorDetail(it: Integration, r: SyncReport): string | null {
+  return r.status === 'error' ? `GET ${it.url}/api/now/table/incident: connection timed out after 30 s` : null;
+}
+
+async function simulateSync(
+  it: Integration,
+  full: boolean,
+  flag: { cancelled: boolean },
+  emit: (p: SyncProgress) => void,
+): Promise<SyncReport> {
+  const sc = scenarioFor(it);
+  const started = Date.now();
+  const before = it.last_summary?.total ?? 0;
+  const first = before === 0;
+  const p: SyncProgress = {
+    phase: 'connecting',
+    batch: 0,
+    total_batches: sc.knownTotal ? sc.batches : null,
+    processed: 0,
+    total_hint: sc.knownTotal ? sc.batches * sc.batchSize : null,
+    added: 0,
+    updated: 0,
+    unchanged: 0,
+    skipped: 0,
+    rate: 0,
+    eta_s: null,
+  };
+  const skippedRecords: SkippedRecord[] = [];
+  let deleted = 0;
+  const step = async (phase: SyncPhase) => {
+    p.phase = phase;
+    const elapsed = (Date.now() - started) / 1000;
+    p.rate = elapsed > 0 && p.processed > 0 ? p.processed / elapsed : 0;
+    p.eta_s = p.total_hint !== null && p.rate > 0 ? Math.max(0, (p.total_hint - p.processed) / p.rate) : null;
+    emit({ ...p });
+    await sleep(STEP_MS);
+  };
+  const report = (status: SyncReport['status'], error: AppError | null, notes: string[] = []): SyncReport => ({
+    status,
+    fetched: p.processed,
+    added: p.added,
+    updated: p.updated,
+    unchanged: p.unchanged,
+    deleted,
+    skipped: p.skipped,
+    total: before + p.added - deleted,
+    version: status === 'error' ? (it.last_summary?.version ?? null) : (it.last_summary?.version ?? 0) + 1,
+    skipped_records: skippedRecords,
+    notes,
+    duration_s: (Date.now() - started) / 1000,
+    error,
+  });
+
+  await step('connecting');
+  for (let b = 1; b <= sc.batches; b++) {
+    if (flag.cancelled) return report('cancelled', null);
+    p.batch = b;
+    await step('fetching');
+    if (sc.failAtBatch === b) {
+      return report('error', {
+        code: 'unreachable',
+        message: `Could not reach ${new URL(it.url).host}: the connection timed out. Check the URL and your network or VPN, then try again.`,
+      });
+    }
+    await step('embedding');
+    // Split the batch into added / updated / unchanged / skipped.
+    const n = sc.batchSize;
+    const skipped = sc.outcome === 'partial' && (b === 2 || b === 5) ? (b === 2 ? 2 : 1) : 0;
+    for (let k = 0; k < skipped; k++) {
+      skippedRecords.push({
+        external_id: b === 5 ? null : `SUP-${1000 + b * 37 + k}`,
+        reason: b === 5 ? 'Record has no key field; it cannot be stored.' : 'Description is empty after removing markup.',
+      });
+    }
+    const added = first ? n - skipped : Math.round(n * 0.1);
+    const updated = first ? 0 : Math.round(n * 0.25);
+    p.added += added;
+    p.updated += updated;
+    p.skipped += skipped;
+    p.unchanged += n - skipped - added - updated;
+    p.processed += n;
+    await step('saving');
+  }
+  if (flag.cancelled) return report('cancelled', null);
+  if (full) {
+    await step('pruning');
+    await sleep(STEP_MS * 2);
+    deleted = Math.min(4, before);
+  }
+  await step('finishing');
+  if (flag.cancelled) return report('cancelled', null);
+  const notes = [
+    ...(full ? [] : ['Incidents deleted at the source are kept until a full reconcile.']),
+    ...(sc.knownTotal ? [] : ['Jira does not report a total up front, so no ETA is shown.']),
+  ];
+  return sc.outcome === 'partial'
+    ? report('partial', null, notes)
+    : report('success', null, notes);
 }

@@ -1,0 +1,335 @@
+//! The sync pipeline end to end against the simulator over real HTTP, with the real embedding
+//! model: completeness, idempotence, incremental updates and deletions, failures that turn the
+//! integration red, partial syncs, retries, cancellation and one-sync-at-a-time.
+//! Needs the model (scripts/fetch-model.sh); skips without it unless SUPPORTBOT_REQUIRE_MODEL=1.
+
+use std::sync::{Arc, Mutex};
+
+use reqwest::Method;
+use secrecy::SecretString;
+use serde_json::{json, Value};
+use supportbot_core::connectors::{ConnectorOptions, RetryPolicy};
+use supportbot_core::integrations::{AuthType, IntegrationPatch, Kind, NewIntegration, SyncStatus};
+use supportbot_core::secrets::StorePreference;
+use supportbot_core::store::{open_connection, DB_FILE};
+use supportbot_core::sync::{SyncOptions, SyncOutcome, SyncProgress, SyncReport};
+use supportbot_core::{Actor, Core, ErrorCode};
+use supportbot_sim::{RunningSim, SimConfig};
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    core: Arc<Core>,
+    admin: Actor,
+    sim: RunningSim,
+    id: i64,
+}
+
+/// A core with an integration on a fresh simulator, or `None` (skip) without the model.
+async fn fixture(incidents: usize, user: &str, password: &str) -> Option<Fixture> {
+    let dir = tempfile::tempdir().unwrap();
+    let core = Arc::new(Core::open_with(dir.path(), StorePreference::File).unwrap());
+    if let Err(e) = core.knowledge_base().embedder() {
+        if std::env::var("SUPPORTBOT_REQUIRE_MODEL").as_deref() == Ok("1") {
+            panic!("the embedding model is required: {e}");
+        }
+        eprintln!("skipping: {e}");
+        return None;
+    }
+    let sim = supportbot_sim::start(SimConfig {
+        incidents,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let admin = core.actor(None, None).unwrap();
+    let id = core
+        .add_integration(
+            &admin,
+            NewIntegration {
+                name: "Sim".into(),
+                kind: Kind::Servicenow,
+                auth: AuthType::Basic,
+                url: sim.base_url(),
+                username: Some(user.into()),
+                client_id: None,
+                password: Some(SecretString::from(password.to_string())),
+                token: None,
+                client_secret: None,
+                enabled: None,
+            },
+        )
+        .unwrap()
+        .id;
+    Some(Fixture {
+        _dir: dir,
+        core,
+        admin,
+        sim,
+        id,
+    })
+}
+
+fn options() -> SyncOptions {
+    SyncOptions {
+        batch_size: 16,
+        page_size: 50,
+        connector: ConnectorOptions {
+            retry: RetryPolicy::fast(),
+            ..ConnectorOptions::default()
+        },
+        ..SyncOptions::default()
+    }
+}
+
+impl Fixture {
+    async fn sync_with(&self, options: SyncOptions) -> (SyncReport, Vec<SyncProgress>) {
+        let events = Arc::new(Mutex::new(Vec::new()));
+        let sink = events.clone();
+        let report = self
+            .core
+            .sync(&self.admin, self.id, options, move |p| {
+                sink.lock().unwrap().push(p)
+            })
+            .await
+            .expect("sync starts");
+        let events = events.lock().unwrap().clone();
+        (report, events)
+    }
+
+    async fn sync(&self) -> SyncReport {
+        self.sync_with(options()).await.0
+    }
+
+    async fn control(&self, method: Method, path: &str, body: Option<Value>) -> Value {
+        let mut r =
+            reqwest::Client::new().request(method, format!("{}{path}", self.sim.base_url()));
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        let resp = r.send().await.unwrap();
+        assert!(resp.status().is_success(), "{path}: {}", resp.status());
+        resp.json().await.unwrap_or(Value::Null)
+    }
+
+    /// integrity_check, and no incident twice.
+    fn assert_consistent(&self, expected_total: u64) {
+        let conn = open_connection(&self.core.data_dir().join(DB_FILE)).unwrap();
+        let ok: String = conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(ok, "ok");
+        let stats = self.core.kb_stats(&self.admin).unwrap();
+        assert_eq!(stats.incidents, expected_total);
+        assert_eq!(
+            stats.vectors, expected_total,
+            "every incident has a vector in the index"
+        );
+        assert_eq!((stats.duplicates, stats.orphans), (0, 0));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_then_incremental_sync_is_complete_and_lossless() {
+    let Some(f) = fixture(120, "admin", "admin").await else {
+        return;
+    };
+    let (first, events) = f.sync_with(options()).await;
+    assert_eq!(first.status, SyncOutcome::Success, "{first:?}");
+    assert_eq!((first.added, first.updated, first.skipped), (120, 0, 0));
+    assert_eq!(first.total, 120);
+    f.assert_consistent(120);
+    // Progress went through batches and ended at the total.
+    let last = events.last().unwrap();
+    assert_eq!(last.processed, 120);
+    assert!(last.batch >= 120 / 16, "batches counted: {}", last.batch);
+    assert_eq!(last.total_hint, Some(120));
+    let integration = f.core.integration(&f.admin, f.id).unwrap();
+    assert_eq!(integration.status, SyncStatus::Success);
+    assert!(integration.last_sync.is_some());
+    assert_eq!(integration.last_summary.unwrap().total, 120);
+
+    // Nothing changed: nothing added or updated, yet a version is recorded.
+    let again = f.sync().await;
+    assert_eq!((again.added, again.updated), (0, 0));
+    assert!(again.version > first.version);
+
+    // One record changes, one is created, one is deleted at the source.
+    let records = reqwest::Client::new()
+        .get(format!(
+            "{}/api/now/table/incident?sysparm_limit=2&sysparm_fields=sys_id",
+            f.sim.base_url()
+        ))
+        .basic_auth("admin", Some("admin"))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    let changed = records["result"][0]["sys_id"].as_str().unwrap().to_string();
+    let removed = records["result"][1]["sys_id"].as_str().unwrap().to_string();
+    f.control(
+        Method::POST,
+        "/sim/records/incident",
+        Some(json!({"sys_id": changed, "close_notes": "Replaced the docking station."})),
+    )
+    .await;
+    f.control(
+        Method::POST,
+        "/sim/records/incident",
+        Some(json!({"short_description": "Badge reader at the lobby rejects every card"})),
+    )
+    .await;
+    f.control(
+        Method::DELETE,
+        &format!("/sim/records/incident/{removed}"),
+        None,
+    )
+    .await;
+    let third = f.sync().await;
+    assert_eq!(third.status, SyncOutcome::Success, "{third:?}");
+    assert_eq!(
+        (third.added, third.updated, third.deleted),
+        (1, 1, 1),
+        "{third:?}"
+    );
+    assert_eq!(third.total, 120);
+    f.assert_consistent(120);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_credentials_turn_the_integration_red_until_fixed() {
+    let Some(f) = fixture(20, "admin", "wrong-password").await else {
+        return;
+    };
+    let report = f.sync().await;
+    assert_eq!(report.status, SyncOutcome::Error);
+    let err = report.error.expect("an error");
+    assert_eq!(err.code, ErrorCode::AuthInvalid);
+    assert!(!err.message.contains("wrong-password"));
+    let i = f.core.integration(&f.admin, f.id).unwrap();
+    assert_eq!(i.status, SyncStatus::Error);
+    assert_eq!(i.error.unwrap().code, "auth_invalid");
+
+    // Rotating the credential fixes it.
+    f.core
+        .edit_integration(
+            &f.admin,
+            f.id,
+            IntegrationPatch {
+                password: Some(SecretString::from("admin".to_string())),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let report = f.sync().await;
+    assert_eq!(report.status, SyncOutcome::Success);
+    let i = f.core.integration(&f.admin, f.id).unwrap();
+    assert_eq!(i.status, SyncStatus::Success);
+    assert!(i.error.is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forbidden_and_unreachable_are_reported_with_their_codes() {
+    let Some(f) = fixture(10, "no.access", "no.access").await else {
+        return;
+    };
+    let report = f.sync().await;
+    assert_eq!(report.error.unwrap().code, ErrorCode::Forbidden);
+    // Point it at a port nothing listens on.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    f.core
+        .edit_integration(
+            &f.admin,
+            f.id,
+            IntegrationPatch {
+                url: Some(format!("http://127.0.0.1:{dead}")),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let report = f.sync().await;
+    assert_eq!(report.error.unwrap().code, ErrorCode::Unreachable);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limits_are_retried_and_malformed_records_make_it_partial() {
+    let Some(f) = fixture(40, "admin", "admin").await else {
+        return;
+    };
+    f.control(Method::POST, "/sim/faults", Some(json!({"path_prefix": "/api/now/table/incident", "status": 429, "retry_after": 1, "count": 2}))).await;
+    f.control(
+        Method::POST,
+        "/sim/records/incident",
+        Some(json!([{"short_description": "bad date", "sys_updated_on": "31/12/2025 10:00"}])),
+    )
+    .await;
+    let report = f.sync().await;
+    assert_eq!(
+        report.status,
+        SyncOutcome::Partial,
+        "never success when something was skipped: {report:?}"
+    );
+    assert_eq!(report.skipped, 1);
+    assert_eq!(report.skipped_records.len(), 1);
+    assert_eq!(report.added, 40);
+    assert_eq!(
+        f.core.integration(&f.admin, f.id).unwrap().status,
+        SyncStatus::Partial
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_sync_at_a_time_and_cancel_keeps_committed_batches() {
+    let Some(f) = fixture(200, "admin", "admin").await else {
+        return;
+    };
+    // Slow pages keep the sync running long enough to act on it.
+    f.control(Method::POST, "/sim/faults", Some(json!({"path_prefix": "/api/now/table/incident", "kind": "slow", "delay_ms": 300, "rate": 1.0}))).await;
+    let core = f.core.clone();
+    let admin = f.admin.clone();
+    let id = f.id;
+    let first_batch = Arc::new(tokio::sync::Notify::new());
+    let notify = first_batch.clone();
+    let running = tokio::spawn(async move {
+        core.sync(
+            &admin,
+            id,
+            SyncOptions {
+                page_size: 20,
+                ..options()
+            },
+            move |p| {
+                if p.batch >= 1 {
+                    notify.notify_one();
+                }
+            },
+        )
+        .await
+    });
+    first_batch.notified().await;
+    let second = f.core.sync(&f.admin, f.id, options(), |_| {}).await;
+    assert_eq!(second.unwrap_err().code, ErrorCode::SyncRunning);
+    assert!(f.core.integration(&f.admin, f.id).unwrap().running);
+    assert!(f.core.cancel_sync(&f.admin, f.id).unwrap());
+    let report = running.await.unwrap().unwrap();
+    assert_eq!(report.status, SyncOutcome::Cancelled);
+    assert!(
+        report.added > 0 && report.added < 200,
+        "committed batches kept: {}",
+        report.added
+    );
+    f.assert_consistent(report.added);
+    assert!(!f.core.integration(&f.admin, f.id).unwrap().running);
+
+    // The next sync continues and completes without duplicates.
+    f.control(Method::DELETE, "/sim/faults", None).await;
+    let report = f.sync().await;
+    assert_eq!(report.status, SyncOutcome::Success);
+    assert_eq!(report.total, 200);
+    f.assert_consistent(200);
+}

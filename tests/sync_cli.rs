@@ -1,0 +1,220 @@
+//! `supportbot sync` and `kb stats` through the real binary against `supportbot sim`: JSON
+//! progress lines and result, error lines with codes, and a sync killed with SIGKILL mid-way
+//! that the next sync completes with no loss and no duplicates.
+//! Needs the embedding model; skips without it unless SUPPORTBOT_REQUIRE_MODEL=1.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_supportbot");
+const INCIDENTS: u64 = 600;
+
+struct Sim(Child, String);
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_sim() -> Sim {
+    let mut child = Command::new(BIN)
+        .args(["sim", "--port", "0", "--incidents", &INCIDENTS.to_string()])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .expect("first line names the URL")
+        .to_string();
+    Sim(child, url)
+}
+
+fn cli(dir: &Path) -> Command {
+    let mut c = Command::new(BIN);
+    c.env("SUPPORTBOT_DATA_DIR", dir)
+        .env("SUPPORTBOT_SECRET_STORE", "file")
+        .env_remove("DISPLAY");
+    c
+}
+
+fn model_ready(dir: &Path) -> bool {
+    let core = supportbot_core::Core::open(dir).unwrap();
+    match core.knowledge_base().embedder() {
+        Ok(_) => true,
+        Err(e) if std::env::var("SUPPORTBOT_REQUIRE_MODEL").as_deref() == Ok("1") => {
+            panic!("model required: {e}")
+        }
+        Err(e) => {
+            eprintln!("skipping: {e}");
+            false
+        }
+    }
+}
+
+fn last_json(out: &[u8]) -> Value {
+    let text = String::from_utf8_lossy(out);
+    serde_json::from_str(text.lines().last().expect("output")).expect("JSON line")
+}
+
+#[test]
+fn killed_sync_resumes_without_loss_or_duplicates() {
+    let dir = tempfile::tempdir().unwrap();
+    if !model_ready(dir.path()) {
+        return;
+    }
+    let sim = start_sim();
+    let add = cli(dir.path())
+        .args([
+            "integrations",
+            "add",
+            "--name",
+            "Sim",
+            "--kind",
+            "servicenow",
+            "--auth",
+            "basic",
+            "--url",
+            &sim.1,
+            "--username",
+            "admin",
+            "--json",
+        ])
+        .env("SUPPORTBOT_PASSWORD", "admin")
+        .output()
+        .unwrap();
+    assert!(
+        add.status.success(),
+        "{}",
+        String::from_utf8_lossy(&add.stdout)
+    );
+
+    // Kill -9 once some batches are committed.
+    let mut sync = cli(dir.path())
+        .args(["sync", "Sim", "--json", "--batch-size", "8"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let reader = BufReader::new(sync.stdout.take().unwrap());
+    let mut progress_seen = 0;
+    for line in reader.lines() {
+        let v: Value = serde_json::from_str(&line.unwrap()).expect("every line is JSON");
+        assert!(v.get("phase").is_some(), "progress line: {v}");
+        for key in [
+            "batch",
+            "total_batches",
+            "processed",
+            "added",
+            "updated",
+            "rate",
+            "eta_s",
+        ] {
+            assert!(v.get(key).is_some(), "{key} missing in {v}");
+        }
+        progress_seen += 1;
+        if v["added"].as_u64().unwrap_or(0) >= 40 {
+            break;
+        }
+    }
+    sync.kill().unwrap(); // SIGKILL
+    sync.wait().unwrap();
+    assert!(progress_seen > 0);
+
+    let out = cli(dir.path())
+        .args(["sync", "Sim", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let result = last_json(&out.stdout);
+    for key in [
+        "status",
+        "fetched",
+        "added",
+        "updated",
+        "unchanged",
+        "deleted",
+        "skipped",
+        "total",
+        "version",
+    ] {
+        assert!(result.get(key).is_some(), "{key} missing in {result}");
+    }
+    assert_eq!(result["status"], "success");
+    assert_eq!(result["total"], INCIDENTS, "{result}");
+
+    let stats = cli(dir.path())
+        .args(["kb", "stats", "--json"])
+        .output()
+        .unwrap();
+    let stats = last_json(&stats.stdout);
+    assert_eq!(stats["incidents"], INCIDENTS);
+    assert_eq!(stats["vectors"], INCIDENTS);
+    assert_eq!(stats["duplicates"], 0);
+    assert_eq!(stats["orphans"], 0);
+    assert_eq!(stats["by_integration"][0]["incidents"], INCIDENTS);
+    assert!(stats["versions"].as_u64().unwrap() >= 2);
+
+    let conn =
+        supportbot_core::store::open_connection(&dir.path().join(supportbot_core::store::DB_FILE))
+            .unwrap();
+    let ok: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(ok, "ok");
+}
+
+#[test]
+fn a_failed_sync_exits_non_zero_with_an_error_line() {
+    let dir = tempfile::tempdir().unwrap();
+    if !model_ready(dir.path()) {
+        return;
+    }
+    let sim = start_sim();
+    let add = cli(dir.path())
+        .args([
+            "integrations",
+            "add",
+            "--name",
+            "Sim",
+            "--kind",
+            "servicenow",
+            "--auth",
+            "basic",
+            "--url",
+            &sim.1,
+            "--username",
+            "admin",
+        ])
+        .env("SUPPORTBOT_PASSWORD", "not-the-password")
+        .output()
+        .unwrap();
+    assert!(add.status.success());
+    let out = cli(dir.path())
+        .args(["sync", "Sim", "--json"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = last_json(&out.stdout);
+    assert_eq!(err["error"]["code"], "auth_invalid", "{err}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("not-the-password"));
+    let list = cli(dir.path())
+        .args(["integrations", "list", "--json"])
+        .output()
+        .unwrap();
+    let list = last_json(&list.stdout);
+    assert_eq!(list[0]["status"], "error");
+    assert_eq!(list[0]["error"]["code"], "auth_invalid");
+}

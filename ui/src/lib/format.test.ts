@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { formatCount, formatDuration, formatEta, formatRate, formatSchedule, plural } from './format';
+
+describe('sync formatting', () => {
+  it('groups thousands and pluralizes', () => {
+    expect(formatCount(1234)).toBe('1,234');
+    expect(plural(1, 'incident')).toBe('1 incident');
+    expect(plural(1234, 'incident')).toBe('1,234 incidents');
+  });
+
+  it('formats the rate', () => {
+    expect(formatRate(48.4)).toBe('48/s');
+    expect(formatRate(2.46)).toBe('2.5/s');
+    expect(formatRate(0.4)).toBe('0.4/s');
+    expect(formatRate(1500)).toBe('1,500/s');
+    expect(formatRate(0)).toBeNull();
+    expect(formatRate(Number.NaN)).toBeNull();
+  });
+
+  it('formats the ETA', () => {
+    expect(formatEta(null)).toBeNull();
+    expect(formatEta(-1)).toBeNull();
+    expect(formatEta(4)).toBe('a few seconds left');
+    expect(formatEta(45)).toBe('less than a minute left');
+    expect(formatEta(90)).toBe('about 2 min left');
+    expect(formatEta(120)).toBe('about 2 min left');
+    expect(formatEta(3600)).toBe('about 1 h left');
+    expect(formatEta(5000)).toBe('about 1 h 23 min left');
+  });
+
+  it('formats durations and schedules', () => {
+    expect(formatDuration(12.4)).toBe('12 s');
+    expect(formatDuration(75)).toBe('1 min 15 s');
+    expect(formatDuration(120)).toBe('2 min');
+    expect(formatDuration(3700)).toBe('1 h 1 min');
+    expect(formatSchedule(null)).toBe('Off (manual only)');
+    expect(formatSchedule(30)).toBe('Every 30 minutes');
+    expect(formatSchedule(60)).toBe('Every hour');
+    expect(formatSchedule(180)).toBe('Every 3 hours');
+    expect(formatSchedule(1440)).toBe('Every day');
+  });
+});

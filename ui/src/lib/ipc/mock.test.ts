@@ -1,0 +1,78 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createMockInvoke, makeMockChannel } from './mock';
+import type { Integration, SyncProgress, SyncReport } from './types';
+
+// The dev mock must follow the IPC contract, or `npm run dev` with `?mock` shows things the real
+// core never sends.
+describe('dev mock: integration_sync', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  async function run<T>(p: Promise<T>): Promise<T> {
+    await vi.runAllTimersAsync();
+    return p;
+  }
+
+  it('streams progress and resolves with a success report; the list reflects it', async () => {
+    const invoke = createMockInvoke('');
+    const events: SyncProgress[] = [];
+    const report = await run(
+      invoke<SyncReport>('integration_sync', { id: 1, full: true, onProgress: makeMockChannel<SyncProgress>((p) => events.push(p)) }),
+    );
+    expect(report.status).toBe('success');
+    expect(report.deleted).toBeGreaterThan(0);
+    expect(report.total).toBe(1187 + report.added - report.deleted);
+    expect(events[0].phase).toBe('connecting');
+    expect(events.map((e) => e.phase)).toContain('pruning');
+    expect(events.at(-1)?.phase).toBe('finishing');
+    expect(events.every((e) => e.total_batches === 12)).toBe(true);
+    const list = await run(invoke<Integration[]>('integrations_list'));
+    const it = list.find((i) => i.id === 1);
+    expect(it?.running).toBe(false);
+    expect(it?.last_summary?.version).toBe(report.version);
+  });
+
+  it('rejects a second sync of the same integration with sync_running, and cancels', async () => {
+    const invoke = createMockInvoke('');
+    const first = invoke<SyncReport>('integration_sync', { id: 1, full: false, onProgress: makeMockChannel(() => {}) });
+    await vi.advanceTimersByTimeAsync(1000);
+    const second = invoke('integration_sync', { id: 1, full: false, onProgress: makeMockChannel(() => {}) });
+    const rejected = expect(second).rejects.toMatchObject({ code: 'sync_running' });
+    await vi.advanceTimersByTimeAsync(200);
+    await rejected;
+    const running = invoke<Integration[]>('integrations_list');
+    await vi.advanceTimersByTimeAsync(200);
+    expect((await running).find((i) => i.id === 1)?.running).toBe(true);
+    const cancel = invoke('integration_sync_cancel', { id: 1 });
+    expect(await run(cancel)).toBeNull();
+    expect((await run(first)).status).toBe('cancelled');
+  });
+
+  it('has an indeterminate partial scenario and an error scenario', async () => {
+    const invoke = createMockInvoke('');
+    const events: SyncProgress[] = [];
+    const partial = await run(
+      invoke<SyncReport>('integration_sync', { id: 2, full: false, onProgress: makeMockChannel<SyncProgress>((p) => events.push(p)) }),
+    );
+    expect(partial.status).toBe('partial');
+    expect(partial.skipped_records.length).toBe(partial.skipped);
+    expect(events.every((e) => e.total_batches === null)).toBe(true);
+    const failed = await run(invoke<SyncReport>('integration_sync', { id: 3, full: false, onProgress: makeMockChannel(() => {}) }));
+    expect(failed.status).toBe('error');
+    expect(failed.error?.code).toBe('unreachable');
+    const list = await run(invoke<Integration[]>('integrations_list'));
+    expect(list.find((i) => i.id === 3)?.status).toBe('error');
+    expect(list.find((i) => i.id === 2)?.status).toBe('partial');
+  });
+
+  it('needs integration.sync', async () => {
+    const invoke = createMockInvoke('viewer');
+    const p = expect(invoke('integration_sync', { id: 1, full: false })).rejects.toMatchObject({ code: 'permission_denied' });
+    await vi.runAllTimersAsync();
+    await p;
+  });
+});
