@@ -44,6 +44,7 @@ pub(crate) fn run() -> i32 {
     tracing::info!(data_dir = %core.data_dir().display(), secret_store = ?core.secret_store().kind, "starting desktop app");
     let session = core.actor(None, None).ok();
     let demo = crate::demo::start(&core);
+    let scheduler_core = core.clone();
     let state = AppState {
         core,
         session: Mutex::new(session),
@@ -52,6 +53,10 @@ pub(crate) fn run() -> i32 {
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_notification::init())
         .manage(state)
+        .setup(move |app| {
+            crate::scheduler::spawn(app.handle().clone(), scheduler_core);
+            Ok(())
+        })
         .invoke_handler(crate::commands::handler())
         .run(tauri::generate_context!());
     match result {

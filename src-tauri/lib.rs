@@ -4,6 +4,8 @@ pub mod cli;
 mod commands;
 mod demo;
 mod desktop;
+mod notify;
+mod scheduler;
 
 use clap::Parser;
 

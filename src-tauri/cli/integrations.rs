@@ -78,6 +78,9 @@ pub struct AddArgs {
     /// Create it disabled (no scheduled syncs).
     #[arg(long)]
     disabled: bool,
+    /// Sync automatically every N minutes (5 to 10080) while enabled and the app runs.
+    #[arg(long, value_name = "N")]
+    schedule_minutes: Option<u32>,
 }
 
 #[derive(Debug, ClapArgs)]
@@ -98,6 +101,9 @@ pub struct EditArgs {
     username: Option<String>,
     #[arg(long)]
     client_id: Option<String>,
+    /// Sync automatically every N minutes; 0 turns automatic sync off.
+    #[arg(long, value_name = "N")]
+    schedule_minutes: Option<u32>,
 }
 
 const SECRET_ENV: [(SecretField, &str, &str); 3] = [
@@ -135,6 +141,7 @@ pub(crate) fn run(ctx: &Context, cmd: IntegrationsCommand) -> CoreResult<()> {
                 token: None,
                 client_secret: None,
                 enabled: Some(!a.disabled),
+                schedule_minutes: a.schedule_minutes,
             };
             for (field, var, label) in SECRET_ENV {
                 if auth.secret_fields().contains(&field) {
@@ -170,6 +177,7 @@ pub(crate) fn run(ctx: &Context, cmd: IntegrationsCommand) -> CoreResult<()> {
                 token: from_env("SUPPORTBOT_TOKEN"),
                 client_secret: from_env("SUPPORTBOT_CLIENT_SECRET"),
                 enabled: None,
+                schedule_minutes: e.schedule_minutes,
             };
             let edited = core
                 .edit_integration(&actor, current.id, patch)

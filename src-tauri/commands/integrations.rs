@@ -4,7 +4,7 @@ use supportbot_core::integrations::{Integration, IntegrationPatch, NewIntegratio
 use supportbot_core::sync::{SyncOptions, SyncProgress, SyncReport};
 use supportbot_core::CoreError;
 use tauri::ipc::Channel;
-use tauri::State;
+use tauri::{AppHandle, State};
 
 use super::blocking;
 use crate::desktop::AppState;
@@ -53,6 +53,7 @@ pub async fn integration_remove(state: State<'_, AppState>, id: i64) -> Result<(
 /// Runs a sync to the end, streaming throttled progress through `on_progress`.
 #[tauri::command]
 pub async fn integration_sync(
+    app: AppHandle,
     state: State<'_, AppState>,
     id: i64,
     full: bool,
@@ -63,11 +64,15 @@ pub async fn integration_sync(
         full,
         ..SyncOptions::default()
     };
-    core.sync(&actor, id, options, move |p| {
-        // A closed window drops the channel; the sync still finishes and commits.
-        let _ = on_progress.send(p);
-    })
-    .await
+    let name = core.integration_name(id).unwrap_or_default();
+    let report = core
+        .sync(&actor, id, options, move |p| {
+            // A closed window drops the channel; the sync still finishes and commits.
+            let _ = on_progress.send(p);
+        })
+        .await?;
+    crate::notify::sync_finished(&app, &name, &report);
+    Ok(report)
 }
 
 #[tauri::command]

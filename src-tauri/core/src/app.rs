@@ -201,6 +201,11 @@ impl Core {
             .ok_or_else(|| CoreError::not_found("integration", name))
     }
 
+    /// The integration's name for notifications and logs (no permission needed: a name only).
+    pub fn integration_name(&self, id: i64) -> CoreResult<String> {
+        Ok(integrations::get(&self.db.conn(), id)?.name)
+    }
+
     pub fn add_integration(&self, actor: &Actor, input: NewIntegration) -> CoreResult<Integration> {
         actor.require(Permission::IntegrationCreate)?;
         let mut secrets = SecretFlags::default();
@@ -215,6 +220,7 @@ impl Core {
             username: input.username.clone(),
             client_id: input.client_id.clone(),
             enabled: input.enabled.unwrap_or(true),
+            schedule_minutes: input.schedule_minutes.filter(|m| *m > 0),
             secrets,
         };
         let mut conn = self.db.conn();
@@ -264,6 +270,11 @@ impl Core {
                 .clone()
                 .or_else(|| current.client_id.clone()),
             enabled: patch.enabled.unwrap_or(current.enabled),
+            schedule_minutes: match patch.schedule_minutes {
+                Some(0) => None,
+                Some(m) => Some(m),
+                None => current.schedule_minutes,
+            },
             secrets,
         };
         integrations::validate(&mut c, |name| {
@@ -386,6 +397,7 @@ impl Core {
                     username: Some("svc.readonly".into()),
                     client_id: None,
                     enabled: true,
+                    schedule_minutes: None,
                     secrets: SecretFlags {
                         password: true,
                         ..SecretFlags::default()

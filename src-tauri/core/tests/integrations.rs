@@ -21,6 +21,7 @@ fn new(kind: Kind, auth: AuthType, url: &str) -> NewIntegration {
         token: None,
         client_secret: None,
         enabled: None,
+        schedule_minutes: None,
     }
 }
 

@@ -56,6 +56,7 @@ async fn fixture(incidents: usize, user: &str, password: &str) -> Option<Fixture
                 token: None,
                 client_secret: None,
                 enabled: None,
+                schedule_minutes: None,
             },
         )
         .unwrap()
@@ -332,4 +333,84 @@ async fn one_sync_at_a_time_and_cancel_keeps_committed_batches() {
     assert_eq!(report.status, SyncOutcome::Success);
     assert_eq!(report.total, 200);
     f.assert_consistent(200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schedules_run_only_for_enabled_integrations_when_due() {
+    let Some(f) = fixture(30, "admin", "admin").await else {
+        return;
+    };
+    let now = time::OffsetDateTime::now_utc();
+    assert!(
+        f.core.due_scheduled_syncs(now).unwrap().is_empty(),
+        "no schedule, nothing due"
+    );
+    let bad = f
+        .core
+        .edit_integration(
+            &f.admin,
+            f.id,
+            IntegrationPatch {
+                schedule_minutes: Some(2),
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+    assert!(bad.fields.contains_key("schedule_minutes"));
+    f.core
+        .edit_integration(
+            &f.admin,
+            f.id,
+            IntegrationPatch {
+                schedule_minutes: Some(15),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(
+        f.core.due_scheduled_syncs(now).unwrap(),
+        vec![f.id],
+        "never ran: due now"
+    );
+
+    let report = f.core.run_scheduled_sync(f.id).await.unwrap();
+    assert_eq!(report.status, SyncOutcome::Success);
+    assert_eq!(report.added, 30);
+    let later = time::OffsetDateTime::now_utc();
+    assert!(
+        f.core.due_scheduled_syncs(later).unwrap().is_empty(),
+        "just ran"
+    );
+    assert_eq!(
+        f.core
+            .due_scheduled_syncs(later + time::Duration::minutes(16))
+            .unwrap(),
+        vec![f.id]
+    );
+
+    // Disabled: no automatic sync, manual still works.
+    f.core
+        .set_integration_enabled(&f.admin, f.id, false)
+        .unwrap();
+    assert!(f
+        .core
+        .due_scheduled_syncs(later + time::Duration::minutes(16))
+        .unwrap()
+        .is_empty());
+    assert_eq!(f.sync().await.status, SyncOutcome::Success);
+
+    // 0 turns it off.
+    let i = f
+        .core
+        .edit_integration(
+            &f.admin,
+            f.id,
+            IntegrationPatch {
+                schedule_minutes: Some(0),
+                enabled: Some(true),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(i.schedule_minutes, None);
 }

@@ -38,5 +38,9 @@ describe('sync formatting', () => {
     expect(formatSchedule(60)).toBe('Every hour');
     expect(formatSchedule(180)).toBe('Every 3 hours');
     expect(formatSchedule(1440)).toBe('Every day');
+    expect(formatSchedule(15)).toBe('Every 15 minutes');
+    expect(formatSchedule(360)).toBe('Every 6 hours');
+    expect(formatSchedule(0)).toBe('Off (manual only)');
+    expect(formatSchedule(undefined)).toBe('Off (manual only)');
   });
 });

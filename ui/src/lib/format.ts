@@ -89,9 +89,12 @@ export function formatDuration(seconds: number): string {
   return m % 60 ? `${Math.floor(m / 60)} h ${m % 60} min` : `${Math.floor(m / 60)} h`;
 }
 
-/** schedule_minutes → "Every 30 minutes", "Every hour", "Off (manual only)". */
-export function formatSchedule(minutes: number | null): string {
-  if (minutes === null || minutes <= 0) return 'Off (manual only)';
+/**
+ * schedule_minutes → "Every 30 minutes", "Every hour", "Off (manual only)". A missing field
+ * (undefined, e.g. from an older core) or 0 reads as off.
+ */
+export function formatSchedule(minutes: number | null | undefined): string {
+  if (typeof minutes !== 'number' || !Number.isFinite(minutes) || minutes <= 0) return 'Off (manual only)';
   if (minutes === 60) return 'Every hour';
   if (minutes === 1440) return 'Every day';
   if (minutes % 60 === 0) return `Every ${minutes / 60} hours`;

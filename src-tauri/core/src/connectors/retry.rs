@@ -212,10 +212,13 @@ mod tests {
         map
     }
 
+    /// Response headers of a case, and the wait in seconds they should give.
+    type Case<'a> = (&'a [(&'static str, &'static str)], Option<u64>);
+
     #[test]
     fn waits_come_from_retry_after_or_the_reset_header() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        let cases: &[(&[(&'static str, &str)], Option<u64>)] = &[
+        let cases: &[Case<'_>] = &[
             (&[("retry-after", "7")], Some(7)),
             (
                 &[("retry-after", "Tue, 14 Nov 2023 22:13:30 GMT")],

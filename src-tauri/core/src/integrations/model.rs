@@ -196,6 +196,8 @@ pub struct Integration {
     pub last_summary: Option<SyncSummary>,
     /// A sync of this integration is running now.
     pub running: bool,
+    /// Automatic sync interval; `None` = manual only. Runs only while enabled.
+    pub schedule_minutes: Option<u32>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -219,6 +221,8 @@ pub struct NewIntegration {
     pub client_secret: Option<SecretString>,
     #[serde(default)]
     pub enabled: Option<bool>,
+    #[serde(default)]
+    pub schedule_minutes: Option<u32>,
 }
 
 /// Input of Edit / `integrations edit`: absent fields keep their value; a secret left absent (or
@@ -243,6 +247,9 @@ pub struct IntegrationPatch {
     pub client_secret: Option<SecretString>,
     #[serde(default)]
     pub enabled: Option<bool>,
+    /// `Some(0)` turns automatic sync off.
+    #[serde(default)]
+    pub schedule_minutes: Option<u32>,
 }
 
 impl NewIntegration {

@@ -17,12 +17,16 @@ pub(crate) struct Candidate {
     pub username: Option<String>,
     pub client_id: Option<String>,
     pub enabled: bool,
+    pub schedule_minutes: Option<u32>,
     /// Which secrets will be set after saving (typed now, or already stored).
     pub secrets: SecretFlags,
 }
 
 const MAX_NAME: usize = 80;
 const MAX_TEXT: usize = 256;
+/// Automatic sync bounds: more often than every 5 minutes only burns the source's rate limit.
+const MIN_SCHEDULE: u32 = 5;
+const MAX_SCHEDULE: u32 = 10_080;
 
 /// Normalises `c` (trimmed text, empty text → none, URL without trailing slash) and checks it.
 /// `name_taken` tells whether another integration already uses the (normalised) name.
@@ -66,6 +70,15 @@ pub(crate) fn validate(
 
     if let Some(msg) = url_problem(&c.url, c.kind) {
         err("url", msg);
+    }
+
+    if c.schedule_minutes
+        .is_some_and(|m| !(MIN_SCHEDULE..=MAX_SCHEDULE).contains(&m))
+    {
+        err(
+            "schedule_minutes",
+            format!("Choose an interval from {MIN_SCHEDULE} minutes to one week ({MAX_SCHEDULE} minutes), or turn automatic sync off."),
+        );
     }
 
     for (field, value) in [("username", &c.username), ("client_id", &c.client_id)] {

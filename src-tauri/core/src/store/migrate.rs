@@ -13,6 +13,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     ),
     (2, include_str!("../../migrations/0002_integrations.sql")),
     (3, include_str!("../../migrations/0003_knowledge_base.sql")),
+    (4, include_str!("../../migrations/0004_sync_schedule.sql")),
 ];
 
 /// The schema version this build writes.

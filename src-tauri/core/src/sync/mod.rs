@@ -10,6 +10,7 @@
 //! when its embedded text changed; a sync that skipped anything ends `partial`, never `success`.
 
 mod jobs;
+mod schedule;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -452,7 +453,7 @@ impl Run {
         let err_for_db = error.clone();
         let saved = tokio::task::spawn_blocking(move || -> CoreResult<u64> {
             let conn = core.db().conn();
-            let error_json = err_for_db.as_ref().map(|e| sync_error_json(e));
+            let error_json = err_for_db.as_ref().map(sync_error_json);
             store::finish_version(&conn, version, status.as_str(), &notes, error_json.as_deref())?;
             store::set_last_version(&conn, id, version)?;
             let now = now_rfc3339();

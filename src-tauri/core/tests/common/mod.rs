@@ -37,6 +37,7 @@ pub fn basic(name: &str, password: &str) -> NewIntegration {
         token: None,
         client_secret: None,
         enabled: None,
+        schedule_minutes: None,
     }
 }
 

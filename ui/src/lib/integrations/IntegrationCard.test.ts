@@ -183,6 +183,21 @@ describe('IntegrationCard: expanded', () => {
     expect(screen.getByTestId('card-schedule')).toHaveTextContent('Off (manual only)');
   });
 
+  it('shows the schedule in words, and Off when the field is missing', async () => {
+    const { user, rerender, integration } = setup({ schedule_minutes: 60 });
+    await user.click(screen.getByTestId('card-header'));
+    expect(screen.getByTestId('card-schedule')).toHaveTextContent(/^Every hour$/);
+    await rerender({ integration: { ...integration, schedule_minutes: 360 } });
+    expect(screen.getByTestId('card-schedule')).toHaveTextContent(/^Every 6 hours$/);
+    await rerender({ integration: { ...integration, schedule_minutes: 1440 } });
+    expect(screen.getByTestId('card-schedule')).toHaveTextContent(/^Every day$/);
+    // An older core does not send the field at all.
+    const { schedule_minutes: _omitted, ...legacy } = integration;
+    await rerender({ integration: legacy as Integration });
+    expect(screen.getByTestId('card-schedule')).toHaveTextContent(/^Off \(manual only\)$/);
+    expect(screen.getByTestId('card-schedule')).not.toHaveTextContent('undefined');
+  });
+
   it('says so when a sync started elsewhere is running', () => {
     setup({ running: true });
     expect(screen.getByTestId('card-running')).toHaveTextContent('Sync running');
@@ -566,6 +581,17 @@ describe('IntegrationCard: edit', () => {
     await user.click(screen.getByTestId('field-enabled'));
     await user.click(screen.getByTestId('dialog-save'));
     expect(api.integrationEdit).toHaveBeenCalledWith(7, expect.objectContaining({ password: 'n3w-Secret!', enabled: false }));
+  });
+
+  it('preselects the current schedule and sends 0 when it is turned off', async () => {
+    const { user, integration } = setup({ schedule_minutes: 360 });
+    vi.mocked(api.integrationEdit).mockResolvedValue({ ...integration, schedule_minutes: null });
+    await user.click(screen.getByTestId('card-header'));
+    await user.click(screen.getByTestId('card-edit'));
+    expect(screen.getByTestId('field-schedule_minutes')).toHaveValue('360');
+    await user.selectOptions(screen.getByTestId('field-schedule_minutes'), '0');
+    await user.click(screen.getByTestId('dialog-save'));
+    expect(api.integrationEdit).toHaveBeenCalledWith(7, expect.objectContaining({ schedule_minutes: 0 }));
   });
 
   it('requires a secret that is not stored yet when the auth type changes', async () => {

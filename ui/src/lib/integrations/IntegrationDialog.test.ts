@@ -3,6 +3,7 @@ import { render, screen } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import IntegrationDialog from './IntegrationDialog.svelte';
 import * as api from '$lib/ipc/api';
+import type { Integration } from '$lib/ipc/types';
 import { loginAs, makeIntegration } from '../../test/fixtures';
 
 vi.mock('$lib/ipc/api');
@@ -141,6 +142,7 @@ describe('IntegrationDialog: saving', () => {
       token: 'tok-123',
       client_secret: null,
       enabled: false,
+      schedule_minutes: null,
     });
     expect(onsaved).toHaveBeenCalledWith(created);
   });
@@ -185,6 +187,122 @@ describe('IntegrationDialog: saving', () => {
     });
     await user.click(screen.getByTestId('dialog-save'));
     expect(await screen.findByTestId('dialog-error')).toHaveTextContent('Token is not used with basic auth.');
+  });
+});
+
+describe('IntegrationDialog: automatic sync', () => {
+  const STANDARD = [
+    ['0', 'Off (manual only)'],
+    ['15', 'Every 15 minutes'],
+    ['60', 'Every hour'],
+    ['360', 'Every 6 hours'],
+    ['1440', 'Every day'],
+  ];
+  const HINT = 'Runs only while the integration is enabled and the app is open. Manual Sync Now always works.';
+
+  function setupEdit(over: Partial<Integration> = {}) {
+    const integration = makeIntegration(over);
+    const onsaved = vi.fn();
+    render(IntegrationDialog, {
+      props: { integration, secretStoreLabel: 'OS keyring', onclose: vi.fn(), onsaved },
+    });
+    vi.mocked(api.integrationEdit).mockResolvedValue(integration);
+    return { integration, onsaved, user: userEvent.setup() };
+  }
+
+  async function fillAdd(user: ReturnType<typeof userEvent.setup>) {
+    await user.type(screen.getByTestId('field-name'), 'Prod');
+    await user.type(screen.getByTestId('field-url'), 'https://acme.service-now.com');
+    await user.type(screen.getByTestId('field-username'), 'svc');
+    await user.type(screen.getByTestId('field-password'), 'pw');
+  }
+
+  const lastPatch = () => vi.mocked(api.integrationEdit).mock.calls.at(-1)?.[1];
+
+  it('offers the standard intervals, Off by default, with a hint', () => {
+    setup();
+    const select = screen.getByTestId('field-schedule_minutes');
+    expect(options('field-schedule_minutes')).toEqual(STANDARD);
+    expect(select).toHaveValue('0');
+    expect(screen.getByLabelText('Automatic sync')).toBe(select);
+    expect(select).toHaveAccessibleDescription(HINT);
+  });
+
+  it('add: sends null for Off and the number of minutes otherwise', async () => {
+    const { user } = setup();
+    vi.mocked(api.integrationAdd).mockResolvedValue(makeIntegration());
+    await fillAdd(user);
+    await user.click(screen.getByTestId('dialog-save'));
+    expect(api.integrationAdd).toHaveBeenLastCalledWith(expect.objectContaining({ schedule_minutes: null }));
+
+    await user.selectOptions(screen.getByTestId('field-schedule_minutes'), 'Every 6 hours');
+    await user.click(screen.getByTestId('dialog-save'));
+    expect(api.integrationAdd).toHaveBeenLastCalledWith(expect.objectContaining({ schedule_minutes: 360 }));
+  });
+
+  it('shows the server error for schedule_minutes under the field', async () => {
+    const { user } = setup();
+    vi.mocked(api.integrationAdd).mockRejectedValue({
+      code: 'validation',
+      message: 'Invalid',
+      fields: { schedule_minutes: 'Choose an interval from 5 minutes to one week.' },
+    });
+    await fillAdd(user);
+    await user.selectOptions(screen.getByTestId('field-schedule_minutes'), '15');
+    await user.click(screen.getByTestId('dialog-save'));
+    expect(await screen.findByTestId('error-schedule_minutes')).toHaveTextContent(
+      'Choose an interval from 5 minutes to one week.',
+    );
+    expect(screen.getByTestId('field-schedule_minutes')).toHaveAttribute('aria-invalid', 'true');
+    expect(screen.queryByTestId('dialog-error')).not.toBeInTheDocument();
+
+    await user.selectOptions(screen.getByTestId('field-schedule_minutes'), '60');
+    expect(screen.queryByTestId('error-schedule_minutes')).not.toBeInTheDocument();
+  });
+
+  it('edit: preselects the current value and omits it when unchanged', async () => {
+    const { user } = setupEdit({ schedule_minutes: 60 });
+    expect(screen.getByTestId('field-schedule_minutes')).toHaveValue('60');
+    await user.click(screen.getByTestId('dialog-save'));
+    expect(api.integrationEdit).toHaveBeenCalledTimes(1);
+    expect(lastPatch()).not.toHaveProperty('schedule_minutes');
+  });
+
+  it('edit: sends 0 when a schedule is turned off', async () => {
+    const { user } = setupEdit({ schedule_minutes: 1440 });
+    await user.selectOptions(screen.getByTestId('field-schedule_minutes'), 'Off (manual only)');
+    await user.click(screen.getByTestId('dialog-save'));
+    expect(lastPatch()).toMatchObject({ schedule_minutes: 0 });
+  });
+
+  it('edit: sends the number when set or changed', async () => {
+    const { user } = setupEdit({ schedule_minutes: null });
+    expect(screen.getByTestId('field-schedule_minutes')).toHaveValue('0');
+    await user.selectOptions(screen.getByTestId('field-schedule_minutes'), '15');
+    await user.click(screen.getByTestId('dialog-save'));
+    expect(lastPatch()).toMatchObject({ schedule_minutes: 15 });
+  });
+
+  it('edit: leaving Off unchanged omits the field', async () => {
+    const { user } = setupEdit({ schedule_minutes: null });
+    await user.click(screen.getByTestId('dialog-save'));
+    expect(lastPatch()).not.toHaveProperty('schedule_minutes');
+  });
+
+  it('edit: lists a non-standard current value as "Every N minutes" and keeps it', async () => {
+    const { user } = setupEdit({ schedule_minutes: 90 });
+    expect(options('field-schedule_minutes')).toEqual([
+      ...STANDARD.slice(0, 3),
+      ['90', 'Every 90 minutes'],
+      ...STANDARD.slice(3),
+    ]);
+    expect(screen.getByTestId('field-schedule_minutes')).toHaveValue('90');
+    await user.click(screen.getByTestId('dialog-save'));
+    expect(lastPatch()).not.toHaveProperty('schedule_minutes');
+
+    await user.selectOptions(screen.getByTestId('field-schedule_minutes'), 'Every hour');
+    await user.click(screen.getByTestId('dialog-save'));
+    expect(lastPatch()).toMatchObject({ schedule_minutes: 60 });
   });
 });
 

@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { AUTHS_FOR_KIND, credentialFields, emptyForm, isHttpUrl, toNewIntegration, toPatch, validate } from './form';
+import {
+  AUTHS_FOR_KIND,
+  credentialFields,
+  emptyForm,
+  formFromIntegration,
+  isHttpUrl,
+  scheduleOptions,
+  toNewIntegration,
+  toPatch,
+  validate,
+} from './form';
+import { makeIntegration } from '../../test/fixtures';
 
 describe('form logic', () => {
   it('restricts auth types per kind', () => {
@@ -50,6 +61,7 @@ describe('form logic', () => {
       token: 't0k',
       client_secret: null,
       enabled: true,
+      schedule_minutes: null,
     });
     expect(toPatch({ ...v, token: '' })).toEqual({
       name: 'J',
@@ -61,5 +73,27 @@ describe('form logic', () => {
       token: null,
       client_secret: null,
     });
+  });
+
+  it('builds the schedule part of the payloads', () => {
+    const v = { ...emptyForm(), name: 'X', url: 'https://x.service-now.com', username: 'u', password: 'p' };
+    expect(toNewIntegration(v).schedule_minutes).toBeNull();
+    expect(toNewIntegration({ ...v, schedule_minutes: 60 }).schedule_minutes).toBe(60);
+    // Edit: unchanged → omitted, turned off → 0, set or changed → the number.
+    expect(toPatch({ ...v, schedule_minutes: 60 }, 60)).not.toHaveProperty('schedule_minutes');
+    expect(toPatch(v, null)).not.toHaveProperty('schedule_minutes');
+    expect(toPatch(v, 60).schedule_minutes).toBe(0);
+    expect(toPatch({ ...v, schedule_minutes: 15 }, null).schedule_minutes).toBe(15);
+    expect(toPatch({ ...v, schedule_minutes: 1440 }, 60).schedule_minutes).toBe(1440);
+    expect(formFromIntegration(makeIntegration({ schedule_minutes: 360 })).schedule_minutes).toBe(360);
+    expect(formFromIntegration(makeIntegration({ schedule_minutes: null })).schedule_minutes).toBe(0);
+  });
+
+  it('lists schedule options, adding a non-standard current value in order', () => {
+    expect(scheduleOptions(null).map((o) => o.minutes)).toEqual([0, 15, 60, 360, 1440]);
+    expect(scheduleOptions(60).map((o) => o.minutes)).toEqual([0, 15, 60, 360, 1440]);
+    expect(scheduleOptions(30).map((o) => [o.minutes, o.label])).toContainEqual([30, 'Every 30 minutes']);
+    expect(scheduleOptions(30).map((o) => o.minutes)).toEqual([0, 15, 30, 60, 360, 1440]);
+    expect(scheduleOptions(10080).at(-1)).toEqual({ minutes: 10080, label: 'Every 10080 minutes' });
   });
 });

@@ -9,7 +9,7 @@ import type {
 
 export type SecretField = keyof SecretFlags;
 export type CredentialField = 'username' | 'client_id' | SecretField;
-export type FormField = 'name' | 'kind' | 'auth' | 'url' | 'enabled' | CredentialField;
+export type FormField = 'name' | 'kind' | 'auth' | 'url' | 'enabled' | 'schedule_minutes' | CredentialField;
 
 export interface FormValues {
   name: string;
@@ -22,6 +22,8 @@ export interface FormValues {
   token: string;
   client_secret: string;
   enabled: boolean;
+  /** Automatic sync interval in minutes; 0 = off (manual only). */
+  schedule_minutes: number;
 }
 
 export type FieldErrors = Partial<Record<string, string>>;
@@ -107,6 +109,7 @@ export function emptyForm(): FormValues {
     token: '',
     client_secret: '',
     enabled: true,
+    schedule_minutes: 0,
   };
 }
 
@@ -122,6 +125,7 @@ export function formFromIntegration(it: Integration): FormValues {
     token: '',
     client_secret: '',
     enabled: it.enabled,
+    schedule_minutes: scheduleOrNull(it.schedule_minutes) ?? 0,
   };
 }
 
@@ -169,6 +173,7 @@ export function toNewIntegration(v: FormValues): NewIntegration {
     token: s.has('token') ? secretOrNull(v.token) : null,
     client_secret: s.has('client_secret') ? secretOrNull(v.client_secret) : null,
     enabled: v.enabled,
+    schedule_minutes: scheduleOrNull(v.schedule_minutes),
   };
 }
 
@@ -176,9 +181,11 @@ export function toNewIntegration(v: FormValues): NewIntegration {
  * Payload for `integration_edit`. Secrets: null = keep the stored value (input left
  * empty or not shown), a string = replace. username / client_id are sent (trimmed) when
  * the auth type uses them and omitted otherwise; an emptied one is sent as "" because
- * the core reads null as "keep" and empty text as "clear".
+ * the core reads null as "keep" and empty text as "clear". schedule_minutes is compared with
+ * `schedule` (the integration's current value): omitted when unchanged, 0 when turned off
+ * (the core reads null as "keep"), the number otherwise.
  */
-export function toPatch(v: FormValues): IntegrationPatch {
+export function toPatch(v: FormValues, schedule: number | null = null): IntegrationPatch {
   const s = shown(v.auth);
   const patch: IntegrationPatch = {
     name: v.name.trim(),
@@ -191,5 +198,36 @@ export function toPatch(v: FormValues): IntegrationPatch {
   };
   if (s.has('username')) patch.username = v.username.trim();
   if (s.has('client_id')) patch.client_id = v.client_id.trim();
+  const before = scheduleOrNull(schedule);
+  const after = scheduleOrNull(v.schedule_minutes);
+  if (after !== before) patch.schedule_minutes = after ?? 0;
   return patch;
+}
+
+/** Standard choices of the "Automatic sync" select (0 = off). */
+export const SCHEDULE_CHOICES: readonly { minutes: number; label: string }[] = [
+  { minutes: 0, label: 'Off (manual only)' },
+  { minutes: 15, label: 'Every 15 minutes' },
+  { minutes: 60, label: 'Every hour' },
+  { minutes: 360, label: 'Every 6 hours' },
+  { minutes: 1440, label: 'Every day' },
+];
+
+/** Interval the core can bound-check; anything else (null, 0, negative, NaN) means off. */
+function scheduleOrNull(minutes: number | null | undefined): number | null {
+  return typeof minutes === 'number' && Number.isFinite(minutes) && minutes > 0 ? minutes : null;
+}
+
+/**
+ * Options of the "Automatic sync" select: the standard choices, plus `current` as
+ * "Every N minutes" (in order) when it is set to a non-standard interval.
+ */
+export function scheduleOptions(current: number | null | undefined): { minutes: number; label: string }[] {
+  const options = [...SCHEDULE_CHOICES];
+  const m = scheduleOrNull(current);
+  if (m !== null && !options.some((o) => o.minutes === m)) {
+    options.push({ minutes: m, label: `Every ${m} minutes` });
+    options.sort((x, y) => x.minutes - y.minutes);
+  }
+  return options;
 }

@@ -1,6 +1,7 @@
 // The only module that talks to the Rust core. Components import from here
 // (never from @tauri-apps/* directly; ESLint enforces that).
 import { Channel, invoke } from '@tauri-apps/api/core';
+import { listen } from '@tauri-apps/api/event';
 import { toAppError } from './errors';
 import type {
   AppStatus,
@@ -92,3 +93,22 @@ export const profileSwitch = (name: string, password: string | null): Promise<Ap
   call('profile_switch', { name, password });
 
 export const profileRemove = (name: string): Promise<null> => call('profile_remove', { name });
+
+/**
+ * Calls `handler` when integrations change outside this window's own actions (a scheduled sync
+ * started or finished). Returns the unsubscribe function. Outside Tauri (tests, the dev mock)
+ * there is no event bus and this does nothing.
+ */
+export function onIntegrationsChanged(handler: () => void): () => void {
+  if (typeof window === 'undefined' || !('__TAURI_INTERNALS__' in window)) return () => {};
+  let unlisten: (() => void) | null = null;
+  let cancelled = false;
+  void listen('integrations-changed', () => handler()).then((u) => {
+    if (cancelled) u();
+    else unlisten = u;
+  });
+  return () => {
+    cancelled = true;
+    unlisten?.();
+  };
+}

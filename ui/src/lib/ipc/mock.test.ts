@@ -76,3 +76,54 @@ describe('dev mock: integration_sync', () => {
     await p;
   });
 });
+
+describe('dev mock: schedule_minutes', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  async function run<T>(p: Promise<T>): Promise<T> {
+    const settled = p.then(
+      (v) => ({ ok: true as const, v }),
+      (e: unknown) => ({ ok: false as const, e }),
+    );
+    await vi.runAllTimersAsync();
+    const r = await settled;
+    if (!r.ok) throw r.e;
+    return r.v;
+  }
+
+  const input = {
+    name: 'New',
+    kind: 'servicenow',
+    auth: 'basic',
+    url: 'https://new.service-now.com',
+    username: 'u',
+    password: 'p',
+  };
+
+  it('carries schedule_minutes on every integration and stores it on add', async () => {
+    const invoke = createMockInvoke('');
+    const list = await run(invoke<Integration[]>('integrations_list'));
+    for (const it of list) expect(it.schedule_minutes === null || typeof it.schedule_minutes === 'number').toBe(true);
+    expect((await run(invoke<Integration>('integration_add', { input }))).schedule_minutes).toBeNull();
+    const added = await run(invoke<Integration>('integration_add', { input: { ...input, name: 'B', schedule_minutes: 60 } }));
+    expect(added.schedule_minutes).toBe(60);
+  });
+
+  it('edit: a number sets it, 0 turns it off, null/absent keeps it, out of range is a field error', async () => {
+    const invoke = createMockInvoke('');
+    const edit = (patch: object) => run(invoke<Integration>('integration_edit', { id: 1, patch }));
+    expect((await edit({ schedule_minutes: 15 })).schedule_minutes).toBe(15);
+    expect((await edit({ name: 'Renamed' })).schedule_minutes).toBe(15);
+    expect((await edit({ schedule_minutes: null })).schedule_minutes).toBe(15);
+    expect((await edit({ schedule_minutes: 0 })).schedule_minutes).toBeNull();
+    await expect(edit({ schedule_minutes: 2 })).rejects.toMatchObject({
+      code: 'validation',
+      fields: { schedule_minutes: expect.stringContaining('5 minutes') as unknown },
+    });
+  });
+});

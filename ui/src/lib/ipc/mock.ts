@@ -109,7 +109,8 @@ function seedIntegrations(): Integration[] {
       updated_at: ago(60 * 3),
       last_summary: null,
       running: false,
-      schedule_minutes: null,
+      // Disabled, so this non-standard schedule does not run (the Edit dialog lists it as is).
+      schedule_minutes: 30,
     },
   ];
 }
@@ -148,6 +149,14 @@ export function createMockInvoke(variant: string) {
   const checkAuth = (kind: string, auth: AuthType) => {
     const ok = kind === 'servicenow' ? ['basic', 'oauth2'] : ['basic', 'token'];
     if (!ok.includes(auth)) fail('validation', 'Invalid auth type.', { auth: 'Not supported for this kind.' });
+  };
+  /** Same bounds and field error as the core: 5 minutes .. one week. */
+  const checkSchedule = (minutes: number) => {
+    if (!Number.isInteger(minutes) || minutes < 5 || minutes > 10_080) {
+      fail('validation', 'Invalid schedule.', {
+        schedule_minutes: 'Choose an interval from 5 minutes to one week (10080 minutes), or turn automatic sync off.',
+      });
+    }
   };
 
   /** Running syncs by integration id, with their cancel flag. */
@@ -196,6 +205,8 @@ export function createMockInvoke(variant: string) {
         });
       }
       checkAuth(input.kind, input.auth);
+      const schedule = input.schedule_minutes ? input.schedule_minutes : null;
+      if (schedule !== null) checkSchedule(schedule);
       const now = new Date().toISOString();
       const it: Integration = {
         id: nextId++,
@@ -215,7 +226,7 @@ export function createMockInvoke(variant: string) {
         updated_at: now,
         last_summary: null,
         running: false,
-        schedule_minutes: null,
+        schedule_minutes: schedule,
       };
       integrations = [...integrations, it];
       return it;
@@ -230,6 +241,14 @@ export function createMockInvoke(variant: string) {
         });
       }
       if (p.auth) checkAuth(it.kind, p.auth);
+      // 0 turns automatic sync off, a number sets it, null/absent keeps it.
+      if (p.schedule_minutes) checkSchedule(p.schedule_minutes);
+      const schedule =
+        p.schedule_minutes === undefined || p.schedule_minutes === null
+          ? it.schedule_minutes
+          : p.schedule_minutes === 0
+            ? null
+            : p.schedule_minutes;
       const next: Integration = {
         ...it,
         name: p.name?.trim() ?? it.name,
@@ -238,6 +257,7 @@ export function createMockInvoke(variant: string) {
         username: p.username !== undefined ? p.username : it.username,
         client_id: p.client_id !== undefined ? p.client_id : it.client_id,
         enabled: p.enabled ?? it.enabled,
+        schedule_minutes: schedule,
         secrets: {
           password: it.secrets.password || !!p.password,
           token: it.secrets.token || !!p.token,

@@ -1,6 +1,6 @@
 // IPC contract with the Rust core. Keep verbatim in sync with the Rust side.
 export type ErrorCode = "validation" | "duplicate_name" | "not_found" | "permission_denied" | "profile_password_required" | "profile_password_invalid" | "secret_store_unavailable" | "storage" | "sync_running" | "model_missing" | "model_invalid" | "index_corrupt" | "auth_invalid" | "unreachable" | "forbidden" | "rate_limited" | "server_error" | "malformed_response" | "query_invalid" | "cancelled" | "internal";
-export interface AppError { code: ErrorCode; message: string; fields?: Record<string, string> } // fields: inline messages keyed by input name: name, kind, auth, url, username, client_id, password, token, client_secret, role
+export interface AppError { code: ErrorCode; message: string; fields?: Record<string, string> } // fields: inline messages keyed by input name: name, kind, auth, url, username, client_id, password, token, client_secret, schedule_minutes, role
 export type Kind = "servicenow" | "jira";
 export type AuthType = "basic" | "token" | "oauth2";
 export type SyncStatus = "never" | "success" | "partial" | "error";
@@ -9,8 +9,8 @@ export type Permission = "integration.view" | "integration.create" | "integratio
 export interface SyncError { code: string; message: string; detail: string | null; at: string }
 export interface SecretFlags { password: boolean; token: boolean; client_secret: boolean } // set / not set only: the UI never receives secret values
 export interface Integration { id: number; name: string; kind: Kind; auth: AuthType; url: string; username: string | null; client_id: string | null; enabled: boolean; last_sync: string | null /* RFC 3339 */; last_attempt: string | null; status: SyncStatus; error: SyncError | null; secrets: SecretFlags; created_at: string; updated_at: string; last_summary: SyncSummary | null; running: boolean; schedule_minutes: number | null }
-export interface NewIntegration { name: string; kind: Kind; auth: AuthType; url: string; username?: string | null; client_id?: string | null; password?: string | null; token?: string | null; client_secret?: string | null; enabled?: boolean }
-export interface IntegrationPatch { name?: string; url?: string; auth?: AuthType; username?: string | null; client_id?: string | null; password?: string | null; token?: string | null; client_secret?: string | null; enabled?: boolean } // a secret left undefined/null keeps the stored one; a string replaces it
+export interface NewIntegration { name: string; kind: Kind; auth: AuthType; url: string; username?: string | null; client_id?: string | null; password?: string | null; token?: string | null; client_secret?: string | null; enabled?: boolean; schedule_minutes?: number | null } // schedule_minutes: null/absent = manual only
+export interface IntegrationPatch { name?: string; url?: string; auth?: AuthType; username?: string | null; client_id?: string | null; password?: string | null; token?: string | null; client_secret?: string | null; enabled?: boolean; schedule_minutes?: number | null } // a secret left undefined/null keeps the stored one; a string replaces it. schedule_minutes: 0 = off, a number (5..10080) sets it, null/absent keeps it
 export interface Profile { name: string; role: Role; has_password: boolean; active: boolean }
 export interface SecretStoreInfo { kind: "os_keyring" | "encrypted_file"; label: string; detail: string }
 export interface AppStatus { version: string; data_dir: string; secret_store: SecretStoreInfo; profile: Profile; permissions: Permission[] }
