@@ -2,7 +2,7 @@
 
 use clap::{Args as ClapArgs, Subcommand, ValueEnum};
 use supportbot_core::integrations::{
-    AuthType, Integration, IntegrationPatch, Kind, NewIntegration, SecretField,
+    AuthType, Filters, Integration, IntegrationPatch, Kind, NewIntegration, SecretField,
 };
 use supportbot_core::{CoreError, CoreResult, ErrorCode};
 
@@ -81,6 +81,74 @@ pub struct AddArgs {
     /// Sync automatically every N minutes (5 to 10080) while enabled and the app runs.
     #[arg(long, value_name = "N")]
     schedule_minutes: Option<u32>,
+    #[command(flatten)]
+    filters: FilterArgs,
+}
+
+/// What a sync pulls. Lists are comma separated; on edit, given flags replace those filters.
+#[derive(Debug, ClapArgs)]
+pub struct FilterArgs {
+    /// Only these priorities, e.g. "1 - Critical,2 - High" (Jira: "Highest,High").
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    filter_priority: Option<Vec<String>>,
+    /// Only these categories (Jira: project keys).
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    filter_category: Option<Vec<String>>,
+    /// Only these states (ServiceNow values or labels; Jira status names).
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    filter_state: Option<Vec<String>>,
+    /// Only incidents updated on or after this date (YYYY-MM-DD or RFC 3339).
+    #[arg(long, value_name = "DATE")]
+    updated_from: Option<String>,
+    /// Only incidents updated on or before this date.
+    #[arg(long, value_name = "DATE")]
+    updated_to: Option<String>,
+    /// A ServiceNow encoded query or a JQL fragment, AND-ed with the other filters.
+    #[arg(long, value_name = "QUERY")]
+    query: Option<String>,
+    /// Remove every filter before applying the given ones.
+    #[arg(long)]
+    clear_filters: bool,
+}
+
+impl FilterArgs {
+    /// `base` with the given flags applied, or `None` when no filter flag was given.
+    fn apply(&self, base: &Filters) -> Option<Filters> {
+        let given = self.clear_filters
+            || self.filter_priority.is_some()
+            || self.filter_category.is_some()
+            || self.filter_state.is_some()
+            || self.updated_from.is_some()
+            || self.updated_to.is_some()
+            || self.query.is_some();
+        if !given {
+            return None;
+        }
+        let mut f = if self.clear_filters {
+            Filters::default()
+        } else {
+            base.clone()
+        };
+        if let Some(v) = &self.filter_priority {
+            f.priority = v.clone();
+        }
+        if let Some(v) = &self.filter_category {
+            f.category = v.clone();
+        }
+        if let Some(v) = &self.filter_state {
+            f.state = v.clone();
+        }
+        if let Some(v) = &self.updated_from {
+            f.updated_from = Some(v.clone());
+        }
+        if let Some(v) = &self.updated_to {
+            f.updated_to = Some(v.clone());
+        }
+        if let Some(v) = &self.query {
+            f.raw_query = Some(v.clone());
+        }
+        Some(f)
+    }
 }
 
 #[derive(Debug, ClapArgs)]
@@ -104,6 +172,8 @@ pub struct EditArgs {
     /// Sync automatically every N minutes; 0 turns automatic sync off.
     #[arg(long, value_name = "N")]
     schedule_minutes: Option<u32>,
+    #[command(flatten)]
+    filters: FilterArgs,
 }
 
 const SECRET_ENV: [(SecretField, &str, &str); 3] = [
@@ -142,6 +212,7 @@ pub(crate) fn run(ctx: &Context, cmd: IntegrationsCommand) -> CoreResult<()> {
                 client_secret: None,
                 enabled: Some(!a.disabled),
                 schedule_minutes: a.schedule_minutes,
+                filters: a.filters.apply(&Filters::default()),
             };
             for (field, var, label) in SECRET_ENV {
                 if auth.secret_fields().contains(&field) {
@@ -178,6 +249,7 @@ pub(crate) fn run(ctx: &Context, cmd: IntegrationsCommand) -> CoreResult<()> {
                 client_secret: from_env("SUPPORTBOT_CLIENT_SECRET"),
                 enabled: None,
                 schedule_minutes: e.schedule_minutes,
+                filters: e.filters.apply(&current.filters),
             };
             let edited = core
                 .edit_integration(&actor, current.id, patch)

@@ -114,6 +114,7 @@ async fn main() {
                 client_secret: None,
                 enabled: None,
                 schedule_minutes: None,
+                filters: None,
             },
         )
         .unwrap()

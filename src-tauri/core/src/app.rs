@@ -221,6 +221,7 @@ impl Core {
             client_id: input.client_id.clone(),
             enabled: input.enabled.unwrap_or(true),
             schedule_minutes: input.schedule_minutes.filter(|m| *m > 0),
+            filters: input.filters.clone().unwrap_or_default(),
             secrets,
         };
         let mut conn = self.db.conn();
@@ -275,6 +276,10 @@ impl Core {
                 Some(m) => Some(m),
                 None => current.schedule_minutes,
             },
+            filters: patch
+                .filters
+                .clone()
+                .unwrap_or_else(|| current.filters.clone()),
             secrets,
         };
         integrations::validate(&mut c, |name| {
@@ -398,6 +403,7 @@ impl Core {
                     client_id: None,
                     enabled: true,
                     schedule_minutes: None,
+                    filters: Default::default(),
                     secrets: SecretFlags {
                         password: true,
                         ..SecretFlags::default()

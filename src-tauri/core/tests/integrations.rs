@@ -22,6 +22,7 @@ fn new(kind: Kind, auth: AuthType, url: &str) -> NewIntegration {
         client_secret: None,
         enabled: None,
         schedule_minutes: None,
+        filters: None,
     }
 }
 

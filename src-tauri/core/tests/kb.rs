@@ -289,6 +289,37 @@ fn nearest_neighbour_is_the_exact_one() {
 }
 
 #[test]
+fn add_many_matches_one_by_one_adds() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut index, vectors) = filled(&dir.path().join("kb.usearch"), 100, 4);
+    let mut gen = Vectors(5);
+    let fresh: Vec<Vec<f32>> = (0..2000).map(|_| gen.unit()).collect();
+    // Keys 50..2050: 50 replace existing vectors, key 3000 comes twice and keeps its last vector.
+    let mut items: Vec<(u64, &[f32])> = fresh
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (i as u64 + 50, v.as_slice()))
+        .collect();
+    items.push((3000, &vectors[0]));
+    items.push((3000, &fresh[7]));
+    index.add_many(&items).unwrap();
+
+    assert_eq!(index.len(), 49 + 2000 + 1);
+    for (i, v) in fresh.iter().enumerate().step_by(101) {
+        assert_eq!(index.search(v, 1).unwrap()[0].0, i as u64 + 50);
+    }
+    assert_eq!(index.search(&vectors[10], 1).unwrap()[0].0, 11, "untouched");
+    let hits = index.search(&fresh[7], 2).unwrap();
+    let mut keys = [hits[0].0, hits[1].0];
+    keys.sort();
+    assert_eq!(keys, [57, 3000], "key 3000 holds its last vector");
+    assert!(
+        index.add_many(&[(1, &[0.5][..])]).is_err(),
+        "wrong dimensions"
+    );
+}
+
+#[test]
 fn damaged_files_are_index_corrupt_and_missing_is_not_found() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("kb.usearch");

@@ -57,6 +57,7 @@ async fn fixture(incidents: usize, user: &str, password: &str) -> Option<Fixture
                 client_secret: None,
                 enabled: None,
                 schedule_minutes: None,
+                filters: None,
             },
         )
         .unwrap()
@@ -413,4 +414,56 @@ async fn schedules_run_only_for_enabled_integrations_when_due() {
         )
         .unwrap();
     assert_eq!(i.schedule_minutes, None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn filters_narrow_what_a_sync_pulls() {
+    let Some(f) = fixture(80, "admin", "admin").await else { return };
+    let bad = f
+        .core
+        .edit_integration(
+            &f.admin,
+            f.id,
+            IntegrationPatch {
+                filters: Some(supportbot_core::integrations::Filters {
+                    updated_from: Some("31/12/2025".into()),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+    assert!(bad.fields.contains_key("filters.updated_from"), "{bad:?}");
+
+    let i = f
+        .core
+        .edit_integration(
+            &f.admin,
+            f.id,
+            IntegrationPatch {
+                filters: Some(supportbot_core::integrations::Filters {
+                    priority: vec![" 1 - Critical ".into(), "2 - High".into(), "".into()],
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(i.filters.priority, ["1 - Critical", "2 - High"], "trimmed, empties dropped");
+    // What the source itself says matches.
+    let expected = reqwest::Client::new()
+        .get(format!("{}/api/now/table/incident?sysparm_query=priorityIN1,2&sysparm_limit=1", f.sim.base_url()))
+        .basic_auth("admin", Some("admin"))
+        .send()
+        .await
+        .unwrap()
+        .headers()["x-total-count"]
+        .to_str()
+        .unwrap()
+        .parse::<u64>()
+        .unwrap();
+    assert!(expected > 0 && expected < 80, "the generator makes mixed priorities: {expected}");
+    let report = f.sync().await;
+    assert_eq!(report.status, SyncOutcome::Success);
+    assert_eq!(report.total, expected);
 }

@@ -5,8 +5,8 @@ mod repo;
 mod validate;
 
 pub use model::{
-    AuthType, Integration, IntegrationPatch, Kind, NewIntegration, SecretField, SecretFlags,
-    SyncError, SyncStatus,
+    AuthType, Filters, Integration, IntegrationPatch, Kind, NewIntegration, SecretField,
+    SecretFlags, SyncError, SyncStatus,
 };
 pub(crate) use repo::{delete, find_by_name, get, insert, list, set_enabled, update};
 pub(crate) use validate::{validate, Candidate};

@@ -3,6 +3,8 @@
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
+pub use crate::connectors::Filters;
+
 /// The ITSM system an integration talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -198,6 +200,8 @@ pub struct Integration {
     pub running: bool,
     /// Automatic sync interval; `None` = manual only. Runs only while enabled.
     pub schedule_minutes: Option<u32>,
+    /// What a sync pulls; empty = everything.
+    pub filters: Filters,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -223,6 +227,8 @@ pub struct NewIntegration {
     pub enabled: Option<bool>,
     #[serde(default)]
     pub schedule_minutes: Option<u32>,
+    #[serde(default)]
+    pub filters: Option<Filters>,
 }
 
 /// Input of Edit / `integrations edit`: absent fields keep their value; a secret left absent (or
@@ -250,6 +256,9 @@ pub struct IntegrationPatch {
     /// `Some(0)` turns automatic sync off.
     #[serde(default)]
     pub schedule_minutes: Option<u32>,
+    /// Replaces every filter when present.
+    #[serde(default)]
+    pub filters: Option<Filters>,
 }
 
 impl NewIntegration {

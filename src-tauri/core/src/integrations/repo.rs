@@ -13,7 +13,8 @@ const COLUMNS: &str = "i.id, i.name, i.kind, i.auth, i.url, i.username, i.client
     EXISTS(SELECT 1 FROM secrets s WHERE s.scope = 'integration' AND s.owner_id = i.id AND s.field = 'token'),
     EXISTS(SELECT 1 FROM secrets s WHERE s.scope = 'integration' AND s.owner_id = i.id AND s.field = 'client_secret'),
     v.id, v.added, v.updated, v.deleted, v.skipped,
-    (SELECT COUNT(*) FROM incidents n WHERE n.integration_id = i.id), i.schedule_minutes";
+    (SELECT COUNT(*) FROM incidents n WHERE n.integration_id = i.id), i.schedule_minutes,
+    i.filters_json";
 
 /// Joins the last finished sync's version.
 const FROM: &str = "integrations i
@@ -58,6 +59,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Integration> {
         },
         running: false,
         schedule_minutes: r.get(23)?,
+        filters: serde_json::from_str(&r.get::<_, String>(24)?).unwrap_or_default(),
     })
 }
 
@@ -97,9 +99,9 @@ pub(crate) fn find_by_name(conn: &Connection, name: &str) -> CoreResult<Option<I
 pub(crate) fn insert(conn: &Connection, c: &Candidate) -> CoreResult<i64> {
     let now = now_rfc3339();
     conn.execute(
-        "INSERT INTO integrations (name, kind, auth, url, username, client_id, enabled, created_at, updated_at, schedule_minutes)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9)",
-        rusqlite::params![c.name, c.kind.as_str(), c.auth.as_str(), c.url, c.username, c.client_id, c.enabled, now, c.schedule_minutes],
+        "INSERT INTO integrations (name, kind, auth, url, username, client_id, enabled, created_at, updated_at, schedule_minutes, filters_json)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10)",
+        rusqlite::params![c.name, c.kind.as_str(), c.auth.as_str(), c.url, c.username, c.client_id, c.enabled, now, c.schedule_minutes, filters_json(c)],
     )?;
     Ok(conn.last_insert_rowid())
 }
@@ -107,11 +109,15 @@ pub(crate) fn insert(conn: &Connection, c: &Candidate) -> CoreResult<i64> {
 pub(crate) fn update(conn: &Connection, id: i64, c: &Candidate) -> CoreResult<()> {
     conn.execute(
         "UPDATE integrations SET name = ?2, auth = ?3, url = ?4, username = ?5, client_id = ?6, enabled = ?7, updated_at = ?8,
-            schedule_minutes = ?9
+            schedule_minutes = ?9, filters_json = ?10
          WHERE id = ?1",
-        rusqlite::params![id, c.name, c.auth.as_str(), c.url, c.username, c.client_id, c.enabled, now_rfc3339(), c.schedule_minutes],
+        rusqlite::params![id, c.name, c.auth.as_str(), c.url, c.username, c.client_id, c.enabled, now_rfc3339(), c.schedule_minutes, filters_json(c)],
     )?;
     Ok(())
+}
+
+fn filters_json(c: &Candidate) -> String {
+    serde_json::to_string(&c.filters).unwrap_or_else(|_| "{}".into())
 }
 
 pub(crate) fn set_enabled(conn: &Connection, id: i64, enabled: bool) -> CoreResult<()> {

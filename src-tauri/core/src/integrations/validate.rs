@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::model::{AuthType, Kind, SecretFlags};
+use super::model::{AuthType, Filters, Kind, SecretFlags};
 use crate::error::{CoreError, CoreResult, ErrorCode};
 
 /// The values an integration will have once saved (new input, or stored values merged with an
@@ -18,6 +18,7 @@ pub(crate) struct Candidate {
     pub client_id: Option<String>,
     pub enabled: bool,
     pub schedule_minutes: Option<u32>,
+    pub filters: Filters,
     /// Which secrets will be set after saving (typed now, or already stored).
     pub secrets: SecretFlags,
 }
@@ -80,6 +81,8 @@ pub(crate) fn validate(
             format!("Choose an interval from {MIN_SCHEDULE} minutes to one week ({MAX_SCHEDULE} minutes), or turn automatic sync off."),
         );
     }
+
+    check_filters(&mut c.filters, &mut err);
 
     for (field, value) in [("username", &c.username), ("client_id", &c.client_id)] {
         if value
@@ -148,6 +151,56 @@ pub(crate) fn validate(
         Ok(())
     } else {
         Err(CoreError::invalid(errors))
+    }
+}
+
+/// Trims filter values, drops empty ones, and checks dates and the raw query.
+fn check_filters(f: &mut Filters, err: &mut impl FnMut(&str, String)) {
+    for list in [&mut f.priority, &mut f.category, &mut f.state] {
+        *list = list
+            .iter()
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+            .collect();
+    }
+    f.updated_from = trimmed(f.updated_from.take());
+    f.updated_to = trimmed(f.updated_to.take());
+    f.raw_query = trimmed(f.raw_query.take());
+    let parse = |v: &str| {
+        time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc3339)
+            .map(|t| t.date())
+            .or_else(|_| {
+                time::Date::parse(v, time::macros::format_description!("[year]-[month]-[day]"))
+            })
+            .ok()
+    };
+    let from = f.updated_from.as_deref().map(|v| (v, parse(v)));
+    let to = f.updated_to.as_deref().map(|v| (v, parse(v)));
+    for (key, value) in [("filters.updated_from", from), ("filters.updated_to", to)] {
+        if let Some((_, None)) = value {
+            err(
+                key,
+                "Use a date like 2026-01-31 (or an RFC 3339 time).".into(),
+            );
+        }
+    }
+    if let (Some((_, Some(a))), Some((_, Some(b)))) = (from, to) {
+        if a > b {
+            err(
+                "filters.updated_to",
+                "The end date is before the start date.".into(),
+            );
+        }
+    }
+    if let Some(q) = &f.raw_query {
+        if q.chars().count() > 2000 {
+            err(
+                "filters.raw_query",
+                "Keep the query under 2,000 characters.".into(),
+            );
+        } else if q.contains('\n') {
+            err("filters.raw_query", "Write the query on one line.".into());
+        }
     }
 }
 

@@ -10,6 +10,7 @@
 //! `RwLock` to share it. Up to [`SEARCH_THREADS`] searches may run at once (usearch keeps one
 //! scratch context per concurrent caller).
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -151,6 +152,58 @@ impl VectorIndex {
         self.index.add(key, vector).map_err(|e| {
             CoreError::internal(format!(
                 "Adding a vector to the index failed: {e}. Rebuild the knowledge base index."
+            ))
+        })
+    }
+
+    /// [`VectorIndex::add`] for many vectors at once, on all cores: a rebuild from SQLite or a
+    /// sync batch. A key given twice keeps its last vector, as with repeated `add`s.
+    pub fn add_many(&mut self, items: &[(u64, &[f32])]) -> CoreResult<()> {
+        let mut last_of_key = HashMap::with_capacity(items.len());
+        for (position, (key, vector)) in items.iter().enumerate() {
+            check_dim(vector)?;
+            last_of_key.insert(*key, position);
+        }
+        for key in last_of_key.keys() {
+            if self.index.contains(*key) {
+                self.remove(*key)?;
+            }
+        }
+        self.reserve(last_of_key.len())?;
+        let unique: Vec<(u64, &[f32])> = items
+            .iter()
+            .enumerate()
+            .filter(|(position, (key, _))| last_of_key.get(key) == Some(position))
+            .map(|(_, item)| *item)
+            .collect();
+        // usearch adds concurrently from up to the reserved number of threads; each add locks
+        // only the graph nodes it links.
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(SEARCH_THREADS);
+        let per_thread = unique.len().div_ceil(threads).max(1);
+        let index = &self.index;
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = unique
+                .chunks(per_thread)
+                .map(|chunk| {
+                    scope.spawn(move || -> Result<(), String> {
+                        for (key, vector) in chunk {
+                            index.add(*key, vector).map_err(|e| e.to_string())?;
+                        }
+                        Ok(())
+                    })
+                })
+                .collect();
+            workers.into_iter().try_for_each(|worker| {
+                worker
+                    .join()
+                    .unwrap_or_else(|_| Err("an indexing thread panicked".into()))
+            })
+        })
+        .map_err(|e| {
+            CoreError::internal(format!(
+                "Adding vectors to the index failed: {e}. Rebuild the knowledge base index."
             ))
         })
     }

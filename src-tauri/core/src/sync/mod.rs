@@ -22,7 +22,7 @@ pub use jobs::{JobGuard, SyncJobs};
 
 use crate::clock::now_rfc3339;
 use crate::connectors::{
-    Connector, ConnectorOptions, Credentials, Filters, Page, SkippedRecord, SourceIncident,
+    Connector, ConnectorOptions, Credentials, Page, SkippedRecord, SourceIncident,
 };
 use crate::error::{CoreError, CoreResult, ErrorCode};
 use crate::integrations::{Integration, SecretField};
@@ -45,7 +45,6 @@ pub struct SyncOptions {
     pub full: bool,
     pub batch_size: usize,
     pub page_size: usize,
-    pub filters: Filters,
     /// Connector tuning (retry policy, timeouts); tests shorten waits with it.
     pub connector: ConnectorOptions,
 }
@@ -56,7 +55,6 @@ impl Default for SyncOptions {
             full: false,
             batch_size: DEFAULT_BATCH_SIZE,
             page_size: DEFAULT_PAGE_SIZE,
-            filters: Filters::default(),
             connector: ConnectorOptions::default(),
         }
     }
@@ -258,7 +256,7 @@ impl Run {
                 Err(e) => return Ended::Failed(e),
             };
         let (tx, mut rx) = mpsc::channel::<CoreResult<Page>>(PREFETCH_PAGES);
-        let filters = self.options.filters.clone();
+        let filters = self.integration.filters.clone();
         let page_size = self.options.page_size;
         let cancel = self.job.cancel.clone();
         let fetcher = tokio::spawn(async move {
@@ -384,7 +382,7 @@ impl Run {
         self.progress(SyncPhase::Pruning, true);
         let id = self.integration.id;
         let gone: Vec<String> = if self.options.full {
-            let listed = connector.list_all_ids(&self.options.filters).await?;
+            let listed = connector.list_all_ids(&self.integration.filters).await?;
             if !listed.is_complete() {
                 self.notes.push("The source listed fewer incidents than it reports (row-level security?); nothing was removed.".into());
                 return Ok(());

@@ -38,6 +38,7 @@ pub fn basic(name: &str, password: &str) -> NewIntegration {
         client_secret: None,
         enabled: None,
         schedule_minutes: None,
+        filters: None,
     }
 }
 
