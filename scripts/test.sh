@@ -49,8 +49,10 @@ SUPPORTBOT_SIM_COMMAND="$CARGO_TARGET_DIR/debug/supportbot sim" \
   "$venv/bin/python" -m pytest -q -p no:cacheprovider tests/conformance 2>&1 | tee "$log_dir/pytest.log"
 
 # One closing line for the whole run.
-passed=$(grep -hoE "test result: ok\. [0-9]+ passed" "$log_dir/cargo-test.log" | awk '{s+=$4} END {print s+0}')
-ui_passed=$(grep -oE "Tests +[0-9]+ passed" "$log_dir/vitest.log" | awk '{print $2}' | tail -1)
-py_passed=$(grep -oE "[0-9]+ passed" "$log_dir/pytest.log" | awk '{print $1}' | tail -1)
+# Counting must not fail the run: strip colour codes, and let a missing match count as 0.
+count() { sed 's/\x1b\[[0-9;]*m//g' "$1" | grep -oE "$2" | awk "{s+=\$$3} END {print s+0}" || true; }
+passed=$(count "$log_dir/cargo-test.log" "test result: ok\. [0-9]+ passed" 4)
+ui_passed=$(count "$log_dir/vitest.log" "Tests +[0-9]+ passed" 2)
+py_passed=$(count "$log_dir/pytest.log" "[0-9]+ passed" 1)
 echo
 echo "all: $((passed + ${ui_passed:-0} + ${py_passed:-0})) passed, 0 failed"

@@ -418,7 +418,9 @@ async fn schedules_run_only_for_enabled_integrations_when_due() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn filters_narrow_what_a_sync_pulls() {
-    let Some(f) = fixture(80, "admin", "admin").await else { return };
+    let Some(f) = fixture(80, "admin", "admin").await else {
+        return;
+    };
     let bad = f
         .core
         .edit_integration(
@@ -449,10 +451,17 @@ async fn filters_narrow_what_a_sync_pulls() {
             },
         )
         .unwrap();
-    assert_eq!(i.filters.priority, ["1 - Critical", "2 - High"], "trimmed, empties dropped");
+    assert_eq!(
+        i.filters.priority,
+        ["1 - Critical", "2 - High"],
+        "trimmed, empties dropped"
+    );
     // What the source itself says matches.
     let expected = reqwest::Client::new()
-        .get(format!("{}/api/now/table/incident?sysparm_query=priorityIN1,2&sysparm_limit=1", f.sim.base_url()))
+        .get(format!(
+            "{}/api/now/table/incident?sysparm_query=priorityIN1,2&sysparm_limit=1",
+            f.sim.base_url()
+        ))
         .basic_auth("admin", Some("admin"))
         .send()
         .await
@@ -462,7 +471,10 @@ async fn filters_narrow_what_a_sync_pulls() {
         .unwrap()
         .parse::<u64>()
         .unwrap();
-    assert!(expected > 0 && expected < 80, "the generator makes mixed priorities: {expected}");
+    assert!(
+        expected > 0 && expected < 80,
+        "the generator makes mixed priorities: {expected}"
+    );
     let report = f.sync().await;
     assert_eq!(report.status, SyncOutcome::Success);
     assert_eq!(report.total, expected);

@@ -50,6 +50,7 @@ export function makeIntegration(over: Partial<Integration> = {}): Integration {
     last_summary: null,
     running: false,
     schedule_minutes: null,
+    filters: { priority: [], category: [], state: [], updated_from: null, updated_to: null, raw_query: null },
     ...over,
   };
 }

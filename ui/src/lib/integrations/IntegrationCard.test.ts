@@ -631,3 +631,27 @@ describe('IntegrationCard: permissions', () => {
     expect(screen.queryByTestId('card-delete')).not.toBeInTheDocument();
   });
 });
+
+describe('IntegrationCard: filters', () => {
+  const NONE = { priority: [], category: [], state: [], updated_from: null, updated_to: null, raw_query: null };
+
+  it('summarises the filters in the expanded card', async () => {
+    const { user } = setup({
+      filters: { ...NONE, priority: ['1 - Critical', '2 - High'], updated_from: '2026-01-01', raw_query: 'active=true' },
+    });
+    await user.click(screen.getByTestId('card-header'));
+    expect(screen.getByTestId('card-filters')).toHaveTextContent(
+      /^Priority: 1 - Critical, 2 - High · Updated from 2026-01-01 · Query: active=true$/,
+    );
+  });
+
+  it('labels categories as projects for Jira and shows no row without filters', async () => {
+    const { user, unmount } = setup({ kind: 'jira', auth: 'token', filters: { ...NONE, category: ['OPS', 'SUP'] } });
+    await user.click(screen.getByTestId('card-header'));
+    expect(screen.getByTestId('card-filters')).toHaveTextContent(/^Project: OPS, SUP$/);
+    unmount();
+    const second = setup();
+    await second.user.click(screen.getByTestId('card-header'));
+    expect(screen.queryByTestId('card-filters')).not.toBeInTheDocument();
+  });
+});

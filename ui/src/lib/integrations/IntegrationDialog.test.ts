@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { render, screen } from '@testing-library/svelte';
+import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import IntegrationDialog from './IntegrationDialog.svelte';
 import * as api from '$lib/ipc/api';
@@ -143,6 +143,7 @@ describe('IntegrationDialog: saving', () => {
       client_secret: null,
       enabled: false,
       schedule_minutes: null,
+      filters: null,
     });
     expect(onsaved).toHaveBeenCalledWith(created);
   });
@@ -303,6 +304,126 @@ describe('IntegrationDialog: automatic sync', () => {
     await user.selectOptions(screen.getByTestId('field-schedule_minutes'), 'Every hour');
     await user.click(screen.getByTestId('dialog-save'));
     expect(lastPatch()).toMatchObject({ schedule_minutes: 60 });
+  });
+});
+
+describe('IntegrationDialog: filters', () => {
+  const NONE = { priority: [], category: [], state: [], updated_from: null, updated_to: null, raw_query: null };
+  const HINT =
+    'Only incidents matching every filter are synced. Changing filters applies from the next sync; run a full reconcile to remove incidents that no longer match.';
+
+  function setupEdit(over: Partial<Integration> = {}) {
+    const integration = makeIntegration(over);
+    render(IntegrationDialog, {
+      props: { integration, secretStoreLabel: 'OS keyring', onclose: vi.fn(), onsaved: vi.fn() },
+    });
+    vi.mocked(api.integrationEdit).mockResolvedValue(integration);
+    return { integration, user: userEvent.setup() };
+  }
+  const lastPatch = () => vi.mocked(api.integrationEdit).mock.calls.at(-1)?.[1];
+
+  async function fillAdd(user: ReturnType<typeof userEvent.setup>) {
+    await user.type(screen.getByTestId('field-name'), 'Prod');
+    await user.type(screen.getByTestId('field-url'), 'https://acme.service-now.com');
+    await user.type(screen.getByTestId('field-username'), 'svc');
+    await user.type(screen.getByTestId('field-password'), 'pw');
+  }
+
+  it('is collapsed by default and shows per-kind labels and placeholders', async () => {
+    const { user } = setup();
+    const toggle = screen.getByTestId('filters-toggle');
+    expect(toggle).toHaveAttribute('aria-expanded', 'false');
+    expect(toggle).toHaveTextContent('Filters (optional)');
+    expect(screen.queryByTestId('field-filters-priority')).not.toBeInTheDocument();
+    await user.click(toggle);
+    expect(toggle).toHaveAttribute('aria-expanded', 'true');
+    expect(screen.getByTestId('filters-section')).toHaveAccessibleDescription(HINT);
+    expect(screen.getByTestId('field-filters-priority')).toHaveAttribute('placeholder', '1 - Critical, 2 - High');
+    expect(screen.getByLabelText('Category')).toBe(screen.getByTestId('field-filters-category'));
+    expect(screen.getByLabelText('Encoded query')).toHaveAttribute(
+      'placeholder',
+      'assignment_group.name=Service Desk^active=true',
+    );
+    expect(screen.getByTestId('field-filters-updated_from')).toHaveAttribute('type', 'date');
+    expect(screen.getByTestId('field-filters-raw_query').tagName).toBe('TEXTAREA');
+    await user.selectOptions(screen.getByTestId('field-kind'), 'jira');
+    expect(screen.getByTestId('field-filters-priority')).toHaveAttribute('placeholder', 'Highest, High');
+    expect(screen.getByLabelText('Project')).toHaveAttribute('placeholder', 'OPS, SUP');
+    expect(screen.getByLabelText('JQL')).toHaveAttribute('placeholder', 'labels = vpn');
+  });
+
+  it('add: sends the parsed filters', async () => {
+    const { user } = setup();
+    vi.mocked(api.integrationAdd).mockResolvedValue(makeIntegration());
+    await fillAdd(user);
+    await user.click(screen.getByTestId('filters-toggle'));
+    await user.type(screen.getByTestId('field-filters-priority'), ' 1 - Critical , ,2 - High,');
+    await user.type(screen.getByTestId('field-filters-state'), 'Closed');
+    await fireEvent.input(screen.getByTestId('field-filters-updated_from'), { target: { value: '2026-01-01' } });
+    await user.type(screen.getByTestId('field-filters-raw_query'), '  active=true ');
+    await user.click(screen.getByTestId('dialog-save'));
+    expect(api.integrationAdd).toHaveBeenLastCalledWith(
+      expect.objectContaining({
+        filters: {
+          priority: ['1 - Critical', '2 - High'],
+          category: [],
+          state: ['Closed'],
+          updated_from: '2026-01-01',
+          updated_to: null,
+          raw_query: 'active=true',
+        },
+      }),
+    );
+  });
+
+  it('edit: opens when filters are set, omits them when untouched', async () => {
+    const { user } = setupEdit({ filters: { ...NONE, priority: ['1 - Critical', '2 - High'], updated_to: '2026-03-31' } });
+    expect(screen.getByTestId('filters-toggle')).toHaveAttribute('aria-expanded', 'true');
+    expect(screen.getByTestId('field-filters-priority')).toHaveValue('1 - Critical, 2 - High');
+    expect(screen.getByTestId('field-filters-updated_to')).toHaveValue('2026-03-31');
+    await user.click(screen.getByTestId('dialog-save'));
+    expect(api.integrationEdit).toHaveBeenCalledTimes(1);
+    expect(lastPatch()).not.toHaveProperty('filters');
+  });
+
+  it('edit: changing one filter sends the whole object', async () => {
+    const { user } = setupEdit({ filters: { ...NONE, category: ['Network'], raw_query: 'active=true' } });
+    await user.click(screen.getByTestId('dialog-save'));
+    expect(lastPatch()).not.toHaveProperty('filters');
+    await user.clear(screen.getByTestId('field-filters-raw_query'));
+    await user.type(screen.getByTestId('field-filters-state'), 'Resolved, Closed');
+    await user.click(screen.getByTestId('dialog-save'));
+    expect(lastPatch()).toMatchObject({
+      filters: { ...NONE, category: ['Network'], state: ['Resolved', 'Closed'], raw_query: null },
+    });
+  });
+
+  it('edit: an integration without filters starts collapsed', () => {
+    setupEdit();
+    expect(screen.getByTestId('filters-toggle')).toHaveAttribute('aria-expanded', 'false');
+  });
+
+  it('shows a server error for filters.raw_query under the input, opening the section', async () => {
+    const { user } = setup();
+    vi.mocked(api.integrationAdd).mockRejectedValue({
+      code: 'validation',
+      message: 'Invalid',
+      fields: { 'filters.raw_query': 'Keep the query under 2,000 characters.' },
+    });
+    await fillAdd(user);
+    await user.click(screen.getByTestId('filters-toggle'));
+    await user.type(screen.getByTestId('field-filters-raw_query'), 'active=true');
+    await user.click(screen.getByTestId('filters-toggle'));
+    expect(screen.queryByTestId('field-filters-raw_query')).not.toBeInTheDocument();
+    await user.click(screen.getByTestId('dialog-save'));
+    expect(await screen.findByTestId('error-filters.raw_query')).toHaveTextContent('Keep the query under 2,000 characters.');
+    const input = screen.getByTestId('field-filters-raw_query');
+    expect(input).toHaveAttribute('aria-invalid', 'true');
+    expect(input).toHaveAccessibleDescription('Keep the query under 2,000 characters.');
+    await waitFor(() => expect(input).toHaveFocus());
+    expect(screen.queryByTestId('dialog-error')).not.toBeInTheDocument();
+    await user.type(input, ' ');
+    expect(screen.queryByTestId('error-filters.raw_query')).not.toBeInTheDocument();
   });
 });
 

@@ -5,7 +5,10 @@ import {
   emptyForm,
   formFromIntegration,
   isHttpUrl,
+  parseList,
   scheduleOptions,
+  summarizeFilters,
+  toFilters,
   toNewIntegration,
   toPatch,
   validate,
@@ -62,6 +65,7 @@ describe('form logic', () => {
       client_secret: null,
       enabled: true,
       schedule_minutes: null,
+      filters: null,
     });
     expect(toPatch({ ...v, token: '' })).toEqual({
       name: 'J',
@@ -95,5 +99,51 @@ describe('form logic', () => {
     expect(scheduleOptions(30).map((o) => [o.minutes, o.label])).toContainEqual([30, 'Every 30 minutes']);
     expect(scheduleOptions(30).map((o) => o.minutes)).toEqual([0, 15, 30, 60, 360, 1440]);
     expect(scheduleOptions(10080).at(-1)).toEqual({ minutes: 10080, label: 'Every 10080 minutes' });
+  });
+
+  it('parses comma lists and builds filter payloads', () => {
+    expect(parseList(' 1 - Critical, ,2 - High,, 1 - Critical ')).toEqual(['1 - Critical', '2 - High']);
+    const base = { ...emptyForm(), name: 'X', url: 'https://x.service-now.com', username: 'u', password: 'p' };
+    expect(toNewIntegration({ ...base, filters: { ...base.filters, raw_query: '  ' } }).filters).toBeNull();
+    expect(toNewIntegration({ ...base, filters: { ...base.filters, state: 'Closed' } }).filters).toEqual({
+      priority: [],
+      category: [],
+      state: ['Closed'],
+      updated_from: null,
+      updated_to: null,
+      raw_query: null,
+    });
+    // Edit: untouched inputs keep the original values exactly (RFC 3339 time, item with a comma).
+    const original = {
+      priority: [],
+      category: ['Network, WAN'],
+      state: [],
+      updated_from: '2026-01-01T08:00:00Z',
+      updated_to: null,
+      raw_query: 'active=true',
+    };
+    const v = formFromIntegration(makeIntegration({ filters: original }));
+    expect(v.filters.updated_from).toBe('2026-01-01');
+    expect(toFilters(v.filters, original)).toEqual(original);
+    expect(toPatch(v, null, original)).not.toHaveProperty('filters');
+    expect(toPatch({ ...v, filters: { ...v.filters, raw_query: ' active=true ' } }, null, original)).not.toHaveProperty('filters');
+    expect(toPatch({ ...v, filters: { ...v.filters, raw_query: '' } }, null, original).filters).toEqual({
+      ...original,
+      raw_query: null,
+    });
+    // An older core without `filters` reads as none.
+    expect(formFromIntegration({ ...makeIntegration(), filters: undefined as never }).filters.priority).toBe('');
+    expect(validate({ ...base, filters: { ...base.filters, updated_from: '2026-02-01', updated_to: '2026-01-01' } })).toEqual({
+      'filters.updated_to': 'The end date is before the start date.',
+    });
+  });
+
+  it('summarises filters per kind', () => {
+    const f = { priority: ['1 - Critical', '2 - High'], category: [], state: [], updated_from: '2026-01-01', updated_to: null, raw_query: 'active=true' };
+    expect(summarizeFilters(f, 'servicenow')).toBe('Priority: 1 - Critical, 2 - High · Updated from 2026-01-01 · Query: active=true');
+    expect(summarizeFilters({ ...f, priority: [], category: ['OPS'], updated_to: '2026-02-01', raw_query: null }, 'jira')).toBe(
+      'Project: OPS · Updated from 2026-01-01 to 2026-02-01',
+    );
+    expect(summarizeFilters(makeIntegration().filters, 'jira')).toBeNull();
   });
 });

@@ -5,6 +5,7 @@ import type {
   Kind,
   NewIntegration,
   SecretFlags,
+  SyncFilters,
 } from '$lib/ipc/types';
 
 export type SecretField = keyof SecretFlags;
@@ -24,7 +25,22 @@ export interface FormValues {
   enabled: boolean;
   /** Automatic sync interval in minutes; 0 = off (manual only). */
   schedule_minutes: number;
+  filters: FilterValues;
 }
+
+/** The "Filters" inputs as typed: lists are comma-separated text, dates are `YYYY-MM-DD`. */
+export interface FilterValues {
+  priority: string;
+  category: string;
+  state: string;
+  updated_from: string;
+  updated_to: string;
+  raw_query: string;
+}
+
+/** Server field-error keys of the filter inputs. */
+export type FilterErrorKey = 'filters.updated_from' | 'filters.updated_to' | 'filters.raw_query';
+export const FILTER_ERROR_KEYS: readonly FilterErrorKey[] = ['filters.updated_from', 'filters.updated_to', 'filters.raw_query'];
 
 export type FieldErrors = Partial<Record<string, string>>;
 
@@ -110,6 +126,7 @@ export function emptyForm(): FormValues {
     client_secret: '',
     enabled: true,
     schedule_minutes: 0,
+    filters: emptyFilterValues(),
   };
 }
 
@@ -126,6 +143,7 @@ export function formFromIntegration(it: Integration): FormValues {
     client_secret: '',
     enabled: it.enabled,
     schedule_minutes: scheduleOrNull(it.schedule_minutes) ?? 0,
+    filters: filterValuesFrom(it.filters),
   };
 }
 
@@ -149,6 +167,11 @@ export function validate(v: FormValues, stored?: SecretFlags): FieldErrors {
       errors[f] = REQUIRED_MESSAGE[f];
     }
   }
+  const f = v.filters;
+  if (f.updated_from && f.updated_to && f.updated_to < f.updated_from) {
+    errors['filters.updated_to'] = 'The end date is before the start date.';
+  }
+  if (f.raw_query.trim().includes('\n')) errors['filters.raw_query'] = 'Write the query on one line.';
   return errors;
 }
 
@@ -174,6 +197,7 @@ export function toNewIntegration(v: FormValues): NewIntegration {
     client_secret: s.has('client_secret') ? secretOrNull(v.client_secret) : null,
     enabled: v.enabled,
     schedule_minutes: scheduleOrNull(v.schedule_minutes),
+    filters: hasFilters(toFilters(v.filters)) ? toFilters(v.filters) : null,
   };
 }
 
@@ -183,9 +207,14 @@ export function toNewIntegration(v: FormValues): NewIntegration {
  * the auth type uses them and omitted otherwise; an emptied one is sent as "" because
  * the core reads null as "keep" and empty text as "clear". schedule_minutes is compared with
  * `schedule` (the integration's current value): omitted when unchanged, 0 when turned off
- * (the core reads null as "keep"), the number otherwise.
+ * (the core reads null as "keep"), the number otherwise. `filters` (the integration's current
+ * filters) likewise: `filters` is omitted when unchanged and sent whole (replacing all) otherwise.
  */
-export function toPatch(v: FormValues, schedule: number | null = null): IntegrationPatch {
+export function toPatch(
+  v: FormValues,
+  schedule: number | null = null,
+  filters: SyncFilters | null | undefined = null,
+): IntegrationPatch {
   const s = shown(v.auth);
   const patch: IntegrationPatch = {
     name: v.name.trim(),
@@ -201,6 +230,9 @@ export function toPatch(v: FormValues, schedule: number | null = null): Integrat
   const before = scheduleOrNull(schedule);
   const after = scheduleOrNull(v.schedule_minutes);
   if (after !== before) patch.schedule_minutes = after ?? 0;
+  const original = normalizeFilters(filters);
+  const next = toFilters(v.filters, original);
+  if (!sameFilters(next, original)) patch.filters = next;
   return patch;
 }
 
@@ -230,4 +262,124 @@ export function scheduleOptions(current: number | null | undefined): { minutes: 
     options.sort((x, y) => x.minutes - y.minutes);
   }
   return options;
+}
+
+export function emptyFilters(): SyncFilters {
+  return { priority: [], category: [], state: [], updated_from: null, updated_to: null, raw_query: null };
+}
+
+export function emptyFilterValues(): FilterValues {
+  return { priority: '', category: '', state: '', updated_from: '', updated_to: '', raw_query: '' };
+}
+
+/** A missing `filters` (an older core) reads as "no filters". */
+export function normalizeFilters(f: SyncFilters | null | undefined): SyncFilters {
+  return { ...emptyFilters(), ...(f ?? {}) };
+}
+
+export function hasFilters(f: SyncFilters | null | undefined): boolean {
+  const n = normalizeFilters(f);
+  return (
+    n.priority.length > 0 ||
+    n.category.length > 0 ||
+    n.state.length > 0 ||
+    !!n.updated_from ||
+    !!n.updated_to ||
+    !!n.raw_query
+  );
+}
+
+/** "a, b ,, c" → ["a", "b", "c"] (trimmed, blanks and repeats dropped). */
+export function parseList(text: string): string[] {
+  const out: string[] = [];
+  for (const part of text.split(',')) {
+    const t = part.trim();
+    if (t && !out.includes(t)) out.push(t);
+  }
+  return out;
+}
+
+/** A date input holds `YYYY-MM-DD`; an RFC 3339 time from the core shows as its date. */
+const dateInput = (v: string | null): string => (v ? v.slice(0, 10) : '');
+
+export function filterValuesFrom(f: SyncFilters | null | undefined): FilterValues {
+  const n = normalizeFilters(f);
+  return {
+    priority: n.priority.join(', '),
+    category: n.category.join(', '),
+    state: n.state.join(', '),
+    updated_from: dateInput(n.updated_from),
+    updated_to: dateInput(n.updated_to),
+    raw_query: n.raw_query ?? '',
+  };
+}
+
+/**
+ * Filters from the inputs. With `original` (edit), an input still showing the original value
+ * keeps it exactly (an RFC 3339 time shown as its date, a list item containing a comma).
+ */
+export function toFilters(v: FilterValues, original?: SyncFilters): SyncFilters {
+  const shownBefore = original ? filterValuesFrom(original) : null;
+  const list = (k: 'priority' | 'category' | 'state'): string[] =>
+    original && shownBefore && v[k] === shownBefore[k] ? [...original[k]] : parseList(v[k]);
+  const date = (k: 'updated_from' | 'updated_to'): string | null =>
+    original && shownBefore && v[k] === shownBefore[k] ? original[k] : orNull(v[k]);
+  return {
+    priority: list('priority'),
+    category: list('category'),
+    state: list('state'),
+    updated_from: date('updated_from'),
+    updated_to: date('updated_to'),
+    raw_query: orNull(v.raw_query),
+  };
+}
+
+function sameFilters(a: SyncFilters, b: SyncFilters): boolean {
+  const sameList = (x: string[], y: string[]) => x.length === y.length && x.every((e, i) => e === y[i]);
+  return (
+    sameList(a.priority, b.priority) &&
+    sameList(a.category, b.category) &&
+    sameList(a.state, b.state) &&
+    (a.updated_from ?? null) === (b.updated_from ?? null) &&
+    (a.updated_to ?? null) === (b.updated_to ?? null) &&
+    (a.raw_query?.trim() || null) === (b.raw_query?.trim() || null)
+  );
+}
+
+/** Per-kind labels and placeholders of the filter inputs. */
+export const FILTER_TEXT: Record<
+  Kind,
+  { priority: string; category: string; categoryLabel: string; state: string; rawQueryLabel: string; rawQuery: string }
+> = {
+  servicenow: {
+    priority: '1 - Critical, 2 - High',
+    categoryLabel: 'Category',
+    category: 'Network, Software',
+    state: 'Resolved, Closed',
+    rawQueryLabel: 'Encoded query',
+    rawQuery: 'assignment_group.name=Service Desk^active=true',
+  },
+  jira: {
+    priority: 'Highest, High',
+    categoryLabel: 'Project',
+    category: 'OPS, SUP',
+    state: 'Done, Closed',
+    rawQueryLabel: 'JQL',
+    rawQuery: 'labels = vpn',
+  },
+};
+
+/** One-line summary for the card: "Priority: 1 - Critical · Updated from 2026-01-01 · Query: active=true". */
+export function summarizeFilters(f: SyncFilters | null | undefined, kind: Kind): string | null {
+  if (!hasFilters(f)) return null;
+  const n = normalizeFilters(f);
+  const parts: string[] = [];
+  if (n.priority.length) parts.push(`Priority: ${n.priority.join(', ')}`);
+  if (n.category.length) parts.push(`${FILTER_TEXT[kind].categoryLabel}: ${n.category.join(', ')}`);
+  if (n.state.length) parts.push(`State: ${n.state.join(', ')}`);
+  if (n.updated_from && n.updated_to) parts.push(`Updated from ${n.updated_from} to ${n.updated_to}`);
+  else if (n.updated_from) parts.push(`Updated from ${n.updated_from}`);
+  else if (n.updated_to) parts.push(`Updated to ${n.updated_to}`);
+  if (n.raw_query) parts.push(`Query: ${n.raw_query}`);
+  return parts.join(' · ');
 }

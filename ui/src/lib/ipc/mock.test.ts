@@ -126,4 +126,20 @@ describe('dev mock: schedule_minutes', () => {
       fields: { schedule_minutes: expect.stringContaining('5 minutes') as unknown },
     });
   });
+
+  it('carries filters (empty by default), replaces them when present and keeps them when null/absent', async () => {
+    const invoke = createMockInvoke('');
+    const none = { priority: [], category: [], state: [], updated_from: null, updated_to: null, raw_query: null };
+    const list = await run(invoke<Integration[]>('integrations_list'));
+    for (const it of list) expect(Object.keys(it.filters).sort()).toEqual(Object.keys(none).sort());
+    expect((await run(invoke<Integration>('integration_add', { input }))).filters).toEqual(none);
+    const edit = (patch: object) => run(invoke<Integration>('integration_edit', { id: 2, patch }));
+    const set = { ...none, category: [' OPS ', ''], raw_query: ' labels = vpn ' };
+    expect((await edit({ filters: set })).filters).toEqual({ ...none, category: ['OPS'], raw_query: 'labels = vpn' });
+    expect((await edit({ name: 'Renamed', filters: null })).filters.category).toEqual(['OPS']);
+    await expect(edit({ filters: { ...none, updated_from: '2026-02-01', updated_to: '2026-01-01' } })).rejects.toMatchObject({
+      code: 'validation',
+      fields: { 'filters.updated_to': 'The end date is before the start date.' },
+    });
+  });
 });

@@ -16,6 +16,7 @@ import type {
   SyncProgress,
   SyncReport,
   SyncStatus,
+  SyncFilters,
   SyncSummary,
 } from './types';
 
@@ -42,6 +43,15 @@ function fail(code: AppError['code'], message: string, fields?: Record<string, s
   throw e;
 }
 
+const noFilters = (): SyncFilters => ({
+  priority: [],
+  category: [],
+  state: [],
+  updated_from: null,
+  updated_to: null,
+  raw_query: null,
+});
+
 const ago = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
 
 function seedIntegrations(): Integration[] {
@@ -65,6 +75,12 @@ function seedIntegrations(): Integration[] {
       last_summary: { added: 14, updated: 9, deleted: 0, skipped: 0, total: 1187, version: 6 },
       running: false,
       schedule_minutes: 60,
+      filters: {
+        ...noFilters(),
+        priority: ['1 - Critical', '2 - High'],
+        updated_from: '2025-01-01',
+        raw_query: 'active=true',
+      },
     },
     {
       id: 2,
@@ -90,6 +106,7 @@ function seedIntegrations(): Integration[] {
       last_summary: { added: 412, updated: 0, deleted: 0, skipped: 0, total: 412, version: 1 },
       running: false,
       schedule_minutes: null,
+      filters: noFilters(),
     },
     {
       id: 3,
@@ -111,6 +128,7 @@ function seedIntegrations(): Integration[] {
       running: false,
       // Disabled, so this non-standard schedule does not run (the Edit dialog lists it as is).
       schedule_minutes: 30,
+      filters: noFilters(),
     },
   ];
 }
@@ -157,6 +175,31 @@ export function createMockInvoke(variant: string) {
         schedule_minutes: 'Choose an interval from 5 minutes to one week (10080 minutes), or turn automatic sync off.',
       });
     }
+  };
+
+  /** Same normalisation and field errors as the core's filter checks. */
+  const checkFilters = (input: SyncFilters): SyncFilters => {
+    const list = (v: string[] | undefined) => (v ?? []).map((x) => x.trim()).filter((x) => x !== '');
+    const text = (v: string | null | undefined) => (v && v.trim() !== '' ? v.trim() : null);
+    const f: SyncFilters = {
+      priority: list(input.priority),
+      category: list(input.category),
+      state: list(input.state),
+      updated_from: text(input.updated_from),
+      updated_to: text(input.updated_to),
+      raw_query: text(input.raw_query),
+    };
+    const fields: Record<string, string> = {};
+    const day = (v: string | null) => (v === null ? null : Number.isNaN(Date.parse(v)) ? undefined : v.slice(0, 10));
+    const from = day(f.updated_from);
+    const to = day(f.updated_to);
+    if (from === undefined) fields['filters.updated_from'] = 'Use a date like 2026-01-31 (or an RFC 3339 time).';
+    if (to === undefined) fields['filters.updated_to'] = 'Use a date like 2026-01-31 (or an RFC 3339 time).';
+    if (from && to && from > to) fields['filters.updated_to'] = 'The end date is before the start date.';
+    if (f.raw_query !== null && f.raw_query.length > 2000) fields['filters.raw_query'] = 'Keep the query under 2,000 characters.';
+    else if (f.raw_query?.includes('\n')) fields['filters.raw_query'] = 'Write the query on one line.';
+    if (Object.keys(fields).length > 0) fail('validation', 'Invalid filters.', fields);
+    return f;
   };
 
   /** Running syncs by integration id, with their cancel flag. */
@@ -207,6 +250,7 @@ export function createMockInvoke(variant: string) {
       checkAuth(input.kind, input.auth);
       const schedule = input.schedule_minutes ? input.schedule_minutes : null;
       if (schedule !== null) checkSchedule(schedule);
+      const filters = input.filters ? checkFilters(input.filters) : noFilters();
       const now = new Date().toISOString();
       const it: Integration = {
         id: nextId++,
@@ -227,6 +271,7 @@ export function createMockInvoke(variant: string) {
         last_summary: null,
         running: false,
         schedule_minutes: schedule,
+        filters,
       };
       integrations = [...integrations, it];
       return it;
@@ -249,8 +294,11 @@ export function createMockInvoke(variant: string) {
           : p.schedule_minutes === 0
             ? null
             : p.schedule_minutes;
+      // Present filters replace all of them; null/absent keeps them.
+      const filters = p.filters ? checkFilters(p.filters) : it.filters;
       const next: Integration = {
         ...it,
+        filters,
         name: p.name?.trim() ?? it.name,
         url: p.url ?? it.url,
         auth: p.auth ?? it.auth,
