@@ -479,3 +479,53 @@ async fn filters_narrow_what_a_sync_pulls() {
     assert_eq!(report.status, SyncOutcome::Success);
     assert_eq!(report.total, expected);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_reconcile_removes_what_the_deletion_log_cannot_show() {
+    // The read-only service account cannot read sys_audit_delete.
+    let Some(f) = fixture(40, "svc.readonly", "readonly").await else {
+        return;
+    };
+    assert_eq!(f.sync().await.added, 40);
+    let records = reqwest::Client::new()
+        .get(format!(
+            "{}/api/now/table/incident?sysparm_limit=1&sysparm_fields=sys_id",
+            f.sim.base_url()
+        ))
+        .basic_auth("admin", Some("admin"))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    let gone = records["result"][0]["sys_id"].as_str().unwrap().to_string();
+    f.control(
+        Method::DELETE,
+        &format!("/sim/records/incident/{gone}"),
+        None,
+    )
+    .await;
+
+    let incremental = f.sync().await;
+    assert_eq!(incremental.deleted, 0);
+    assert!(
+        incremental
+            .notes
+            .iter()
+            .any(|n| n.contains("full reconcile")),
+        "{:?}",
+        incremental.notes
+    );
+
+    let full = f
+        .sync_with(SyncOptions {
+            full: true,
+            ..options()
+        })
+        .await
+        .0;
+    assert_eq!(full.status, SyncOutcome::Success, "{full:?}");
+    assert_eq!((full.deleted, full.total), (1, 39));
+    f.assert_consistent(39);
+}
