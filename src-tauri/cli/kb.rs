@@ -40,7 +40,7 @@ pub(crate) fn run(ctx: &Context, cmd: KbCommand) -> CoreResult<()> {
             }
             if s.duplicates > 0 || s.orphans > 0 {
                 println!(
-                    "{} duplicates, {} orphans: run `supportbot kb check`",
+                    "{} duplicates, {} orphans (the vector index is rebuilt from SQLite when it disagrees)",
                     s.duplicates, s.orphans
                 );
             }
