@@ -5,6 +5,15 @@
 /// at run time with a permission error; keep in step with `commands::handler`.
 const COMMANDS: &[&str] = &[
     "app_status",
+    "open_external",
+    "kb_stats",
+    "kb_search",
+    "kb_facets",
+    "kb_versions",
+    "kb_version",
+    "kb_rollback",
+    "kb_check",
+    "kb_rebuild",
     "integrations_list",
     "integration_add",
     "integration_edit",

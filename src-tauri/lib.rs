@@ -4,6 +4,7 @@ pub mod cli;
 mod commands;
 mod demo;
 mod desktop;
+mod external;
 mod notify;
 mod scheduler;
 

@@ -1,7 +1,8 @@
 //! End-to-end test of the real window: tauri-driver + WebKitWebDriver drive the built app under
-//! Xvfb. Adds, expands, edits, toggles and deletes an integration through the UI, checks that a
-//! Viewer profile cannot edit (in the UI and in the core), and that the typed secret is nowhere in
-//! the data directory. Skips unless a display and tauri-driver exist, or fails when
+//! Xvfb. Syncs the demo integration, searches the knowledge base from its page and rolls back
+//! from Version History; adds, expands, edits, toggles and deletes an integration through the UI,
+//! checks that a Viewer profile cannot edit (in the UI and in the core), and that the typed secret
+//! is nowhere in the data directory. Skips unless a display and tauri-driver exist, or fails when
 //! SUPPORTBOT_REQUIRE_E2E=1 (the test command sets it).
 
 use std::net::TcpListener;
@@ -162,8 +163,127 @@ async fn open_app(demo: bool) -> Option<(Driver, Client, tempfile::TempDir)> {
     Some((driver, client, data))
 }
 
+/// Saves a screenshot when SUPPORTBOT_E2E_SCREENSHOT_DIR is set (to look at the window).
+async fn screenshot(c: &Client, name: &str) {
+    if let Ok(dir) = std::env::var("SUPPORTBOT_E2E_SCREENSHOT_DIR") {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        std::fs::write(Path::new(&dir).join(name), c.screenshot().await.unwrap()).unwrap();
+    }
+}
+
+/// Searches the synced demo data the way a user asks (a symptom, not a title) and checks that the
+/// hits carry a number, a highlighted resolution, a score and a link to the source record.
+async fn search_from_the_page(c: &Client) {
+    el(c, r#"[data-testid="nav-kb-search"]"#).await.click().await.unwrap();
+    type_into(c, r#"[data-testid="kb-query"]"#, "my laptop cannot reach the office network from home").await;
+    el(c, r#"[data-testid="kb-search"]"#).await.click().await.unwrap();
+    text_contains(c, r#"[data-testid="kb-results-summary"]"#, "in 500 incidents").await;
+    let hits = c.find_all(Locator::Css(r#"[data-testid="kb-hit"]"#)).await.unwrap();
+    assert_eq!(hits.len(), 10, "ten best matches");
+    let first = &hits[0];
+    let number = first.attr("data-number").await.unwrap().unwrap_or_default();
+    assert!(number.starts_with("INC"), "a cited incident number: {number:?}");
+    let link = first
+        .find(Locator::Css("a.hit__number"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert!(link.starts_with("http://127.0.0.1:") && link.contains("incident"), "{link}");
+    let score = first
+        .find(Locator::Css(r#"[data-testid="kb-hit-score"]"#))
+        .await
+        .unwrap()
+        .prop("textContent")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert!(score.trim().parse::<f64>().unwrap() > 0.0, "{score}");
+    // A filter narrows the list at once.
+    let priority = el(c, r#"[data-testid="filter-priority"] option:nth-child(2)"#).await;
+    let wanted = priority.prop("value").await.unwrap().unwrap_or_default();
+    priority.click().await.unwrap();
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let metas = c.find_all(Locator::Css(".hit__meta")).await.unwrap();
+        let mut all = !metas.is_empty();
+        for m in &metas {
+            let t = m.prop("textContent").await.unwrap().unwrap_or_default();
+            all &= t.contains(&wanted);
+        }
+        if all {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the priority filter did not narrow the results to {wanted}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    screenshot(c, "e2e-kb-search.png").await;
+}
+
+/// Changes one demo incident at the source, syncs again (v2), then rolls back to v1 from Version
+/// History: a new version "Rollback to v1" appears and the diff of v2 shows the change.
+async fn roll_back_from_version_history(c: &Client, card: &str, demo_url: &str) {
+    sim_post(
+        demo_url,
+        "/sim/records/incident",
+        r#"{"short_description":"E2E printer smoke","description":"The third-floor printer smokes when printing duplex.","priority":"2","category":"hardware","state":"6","close_notes":"Replaced the fuser unit."}"#,
+    );
+    el(c, r#"[data-testid="nav-integrations"]"#).await.click().await.unwrap();
+    el(c, &format!("{card} [data-testid=\"card-header\"]")).await.click().await.unwrap();
+    el(c, &format!("{card} [data-testid=\"card-sync\"]")).await.click().await.unwrap();
+    text_contains(c, &format!("{card} [data-testid=\"sync-result\"]"), "501 in the knowledge base").await;
+
+    el(c, r#"[data-testid="nav-knowledge-base"]"#).await.click().await.unwrap();
+    text_contains(c, r#"[data-testid="kb-stat-incidents"]"#, "501").await;
+    let v2 = r#"[data-testid="version-row"][data-version="2"]"#;
+    text_contains(c, v2, "Current").await;
+    el(c, &format!("{v2} [data-testid=\"version-open\"]")).await.click().await.unwrap();
+    text_contains(c, r#"[data-testid="version-changes"]"#, "E2E printer smoke").await;
+    el(c, r#"[data-testid="version-detail"] .modal__footer .btn"#).await.click().await.unwrap();
+    gone(c, r#"[data-testid="version-detail"]"#).await;
+
+    let v1 = r#"[data-testid="version-row"][data-version="1"]"#;
+    el(c, &format!("{v1} [data-testid=\"version-rollback\"]")).await.click().await.unwrap();
+    text_contains(c, r#"[data-testid="rollback-dialog"]"#, "500 incidents").await;
+    el(c, r#"[data-testid="rollback-dialog"] [data-testid="confirm-ok"]"#).await.click().await.unwrap();
+    text_contains(c, r#"[data-testid="kb-notice"]"#, "Rolled back to v1. This is recorded as v3").await;
+    text_contains(c, r#"[data-testid="version-row"][data-version="3"]"#, "Rollback to v1").await;
+    text_contains(c, r#"[data-testid="kb-stat-incidents"]"#, "500").await;
+    screenshot(c, "e2e-kb-versions.png").await;
+
+    // The rolled-back incident is gone from search too.
+    el(c, r#"[data-testid="nav-kb-search"]"#).await.click().await.unwrap();
+    type_into(c, r#"[data-testid="kb-query"]"#, "E2E printer smoke").await;
+    el(c, r#"[data-testid="filter-method"] option[value="bm25"]"#).await.click().await.unwrap();
+    el(c, r#"[data-testid="kb-search"]"#).await.click().await.unwrap();
+    let summary = text_contains(c, r#"[data-testid="kb-results-summary"]"#, "500 incidents").await;
+    assert!(!summary.contains("501"), "{summary}");
+    for h in c.find_all(Locator::Css(r#"[data-testid="kb-hit-title"]"#)).await.unwrap() {
+        let t = h.prop("textContent").await.unwrap().unwrap_or_default();
+        assert!(!t.contains("E2E printer smoke"), "the rolled-back incident is still found");
+    }
+}
+
+/// A POST to the simulator's unauthenticated `/sim/` control API over plain HTTP/1.1.
+fn sim_post(base: &str, path: &str, body: &str) {
+    use std::io::{Read, Write};
+    let host = base.trim_start_matches("http://").trim_end_matches('/');
+    let mut s = std::net::TcpStream::connect(host).expect("connect to the demo simulator");
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200") || answer.starts_with("HTTP/1.1 201"), "{answer}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn demo_sync_runs_to_the_end_in_the_real_window() {
+async fn demo_sync_search_and_rollback_in_the_real_window() {
     let _one = ONE_WINDOW.lock().await;
     let Some((driver, c, data)) = open_app(true).await else {
         return;
@@ -234,14 +354,14 @@ async fn demo_sync_runs_to_the_end_in_the_real_window() {
     )
     .await;
     wait_attr(&c, &badge, "data-status", "success").await;
-    if let Ok(dir) = std::env::var("SUPPORTBOT_E2E_SCREENSHOT_DIR") {
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        std::fs::write(
-            Path::new(&dir).join("e2e-demo-sync.png"),
-            c.screenshot().await.unwrap(),
-        )
-        .unwrap();
-    }
+    screenshot(&c, "e2e-demo-sync.png").await;
+    let demo_url = text_contains(&c, &format!("{card} [data-testid=\"card-details\"] dd.mono"), "http://")
+        .await
+        .trim()
+        .to_string();
+
+    search_from_the_page(&c).await;
+    roll_back_from_version_history(&c, card, &demo_url).await;
     c.close().await.unwrap();
     drop(driver);
     drop(data);

@@ -16,3 +16,10 @@ pub async fn app_status(state: State<'_, AppState>) -> Result<AppStatus, CoreErr
         .clone();
     blocking(move || core.status(actor.as_ref())).await
 }
+
+/// Opens an http(s) link (a source record) in the system's browser. Only http and https are
+/// accepted, so a crafted record link cannot launch a local file or another URL handler.
+#[tauri::command]
+pub async fn open_external(url: String) -> Result<(), CoreError> {
+    crate::external::open_in_browser(&url)
+}

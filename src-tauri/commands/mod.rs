@@ -3,6 +3,7 @@
 
 mod app;
 mod integrations;
+mod kb;
 mod profiles;
 
 use supportbot_core::{CoreError, CoreResult};
@@ -11,6 +12,7 @@ use supportbot_core::{CoreError, CoreResult};
 pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
     tauri::generate_handler![
         app::app_status,
+        app::open_external,
         integrations::integrations_list,
         integrations::integration_add,
         integrations::integration_edit,
@@ -18,6 +20,14 @@ pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + '
         integrations::integration_remove,
         integrations::integration_sync,
         integrations::integration_sync_cancel,
+        kb::kb_stats,
+        kb::kb_search,
+        kb::kb_facets,
+        kb::kb_versions,
+        kb::kb_version,
+        kb::kb_rollback,
+        kb::kb_check,
+        kb::kb_rebuild,
         profiles::profiles_list,
         profiles::profile_add,
         profiles::profile_switch,

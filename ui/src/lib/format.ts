@@ -32,6 +32,13 @@ export const ROLE_HELP: Record<Role, string> = {
 };
 
 const dateFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+const dayFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
+
+/** RFC 3339 or YYYY-MM-DD → local date; unparsable input is shown as is. */
+export function formatDate(value: string): string {
+  const d = new Date(value);
+  return Number.isNaN(d.getTime()) ? value : dayFmt.format(d);
+}
 
 /** RFC 3339 → local date and time; unparsable input is shown as is. */
 export function formatDateTime(value: string): string {

@@ -9,6 +9,7 @@ export const PERMS: Record<Role, Permission[]> = {
     'integration.delete',
     'integration.sync',
     'profiles.manage',
+    'kb.rollback',
   ],
   operator: ['integration.view', 'integration.sync'],
   viewer: ['integration.view'],

@@ -58,6 +58,27 @@ describe('api', () => {
     ]);
   });
 
+  it('calls the knowledge-base commands with the core argument names', async () => {
+    await api.kbStats();
+    await api.kbSearch({ query: 'vpn drops', k: 5, method: 'hybrid', filters: { priority: '1 - Critical' } });
+    await api.kbFacets();
+    await api.kbVersions();
+    await api.kbVersion(7, 200, 100);
+    await api.kbCheck();
+    await api.kbRollback(4, () => {});
+    await api.kbRebuild(() => {});
+    expect(invokeMock.mock.calls).toEqual([
+      ['kb_stats', undefined],
+      ['kb_search', { request: { query: 'vpn drops', k: 5, method: 'hybrid', filters: { priority: '1 - Critical' } } }],
+      ['kb_facets', undefined],
+      ['kb_versions', undefined],
+      ['kb_version', { id: 7, offset: 200, limit: 100 }],
+      ['kb_check', undefined],
+      ['kb_rollback', { target: 4, onProgress: expect.any(Channel) }],
+      ['kb_rebuild', { onProgress: expect.any(Channel) }],
+    ]);
+  });
+
   it('passes a Channel as onProgress to integration_sync and resolves with the report', async () => {
     const report = { status: 'success', added: 1 };
     const seen: unknown[] = [];

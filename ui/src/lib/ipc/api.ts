@@ -5,13 +5,28 @@ import { listen } from '@tauri-apps/api/event';
 import { toAppError } from './errors';
 import type {
   AppStatus,
+  ChatEvent,
+  ChatMessage,
+  ChatMode,
+  ChatReply,
+  ChatSession,
+  Facets,
   Integration,
   IntegrationPatch,
+  KbCheck,
+  KbStats,
   NewIntegration,
   Profile,
+  RebuildProgress,
+  RebuildReport,
   Role,
+  RollbackProgress,
+  SearchRequest,
+  SearchResults,
   SyncProgress,
   SyncReport,
+  VersionDetail,
+  VersionSummary,
 } from './types';
 
 type Invoke = <T>(cmd: string, args?: Record<string, unknown>) => Promise<T>;
@@ -36,7 +51,9 @@ let makeChannel: MakeChannel = <T>(onmessage: (message: T) => void) => {
 let ready: Promise<void> = Promise.resolve();
 if (import.meta.env.DEV && typeof location !== 'undefined' && new URLSearchParams(location.search).has('mock')) {
   ready = import('./mock').then((m) => {
-    backend = m.createMockInvoke(new URLSearchParams(location.search).get('mock') ?? '');
+    backend = m.createMockInvoke(new URLSearchParams(location.search).get('mock') ?? '', (e) =>
+      chatListeners.forEach((h) => h(e)),
+    );
     makeChannel = m.makeMockChannel;
   });
 }
@@ -93,6 +110,96 @@ export const profileSwitch = (name: string, password: string | null): Promise<Ap
   call('profile_switch', { name, password });
 
 export const profileRemove = (name: string): Promise<null> => call('profile_remove', { name });
+
+/** Opens an http(s) link (a source record) in the system browser. */
+export const openExternal = (url: string): Promise<null> => call('open_external', { url });
+
+export const kbStats = (): Promise<KbStats> => call('kb_stats');
+
+/** Hybrid (keyword + semantic) search of the synced incidents. Rejects with `validation` for an
+ *  empty query or bad filters, `model_missing` when semantic search cannot load the model. */
+export const kbSearch = (request: SearchRequest): Promise<SearchResults> => call('kb_search', { request });
+
+/** The values the search filters offer (integrations, priorities, categories, states). */
+export const kbFacets = (): Promise<Facets> => call('kb_facets');
+
+/** Every dataset version, newest first. */
+export const kbVersions = (): Promise<VersionSummary[]> => call('kb_versions');
+
+/** One version with a page of its changes (before/after per incident). */
+export const kbVersion = (id: number, offset = 0, limit = 200): Promise<VersionDetail> =>
+  call('kb_version', { id, offset, limit });
+
+/** Rolls the knowledge base back to version `target`; resolves with the new "Rollback to vN" version. */
+export async function kbRollback(target: number, onProgress: (p: RollbackProgress) => void): Promise<VersionSummary> {
+  await ready;
+  return call('kb_rollback', { target, onProgress: makeChannel<RollbackProgress>(onProgress) });
+}
+
+/** Verifies that the vector index and SQLite agree (counts and ids) and SQLite's integrity. */
+export const kbCheck = (): Promise<KbCheck> => call('kb_check');
+
+/** Rebuilds the vector index from SQLite (stored vectors; re-embeds rows without one). */
+export async function kbRebuild(onProgress: (p: RebuildProgress) => void): Promise<RebuildReport> {
+  await ready;
+  return call('kb_rebuild', { onProgress: makeChannel<RebuildProgress>(onProgress) });
+}
+
+/** The open chat session (resumed after a restart), or a new one in the configured mode. */
+export const chatSession = (): Promise<ChatSession> => call('chat_session');
+
+/** Ends nothing: starts a fresh session (the old one stays in history). */
+export const chatNew = (mode: ChatMode | null = null): Promise<ChatSession> => call('chat_new', { mode });
+
+/** Sends a typed message. Resolves with the messages it produced at once (the user's message and,
+ *  while the bot answers, its answer); agent messages arrive later as `message` events. */
+export const chatSend = (sessionId: string, text: string): Promise<ChatMessage[]> =>
+  call('chat_send', { sessionId, text });
+
+/** Answers a control (picker option, boolean, date, input): sent with `typed: false`. */
+export const chatReply = (sessionId: string, reply: ChatReply): Promise<ChatMessage[]> =>
+  call('chat_reply', { sessionId, reply });
+
+/** Sends a file as an attachment (bytes base64-encoded). */
+export const chatAttach = (sessionId: string, fileName: string, contentType: string, dataBase64: string): Promise<ChatMessage[]> =>
+  call('chat_attach', { sessionId, fileName, contentType, dataBase64 });
+
+/** "Talk to a human": hands the conversation to a live agent. */
+export const chatEscalate = (sessionId: string): Promise<ChatSession> => call('chat_escalate', { sessionId });
+
+/** Cancels a handoff that is still waiting for an agent. */
+export const chatCancel = (sessionId: string): Promise<ChatSession> => call('chat_cancel', { sessionId });
+
+/** Ends a conversation with an agent (END_CONVERSATION). */
+export const chatEnd = (sessionId: string): Promise<ChatSession> => call('chat_end', { sessionId });
+
+/** After a wait timeout: keep waiting for an agent. */
+export const chatKeepWaiting = (sessionId: string): Promise<ChatSession> => call('chat_keep_waiting', { sessionId });
+
+/** "Did this help?" on a bot answer. */
+export const chatFeedback = (messageId: number, helpful: boolean): Promise<null> => call('chat_feedback', { messageId, helpful });
+
+/** Calls `handler` for every chat event (agent messages, state changes, typing). Returns the
+ *  unsubscribe function. Outside Tauri the dev mock delivers events through `mockEvents`. */
+export function onChatEvent(handler: (e: ChatEvent) => void): () => void {
+  if (typeof window === 'undefined' || !('__TAURI_INTERNALS__' in window)) {
+    chatListeners.add(handler);
+    return () => chatListeners.delete(handler);
+  }
+  let unlisten: (() => void) | null = null;
+  let cancelled = false;
+  void listen<ChatEvent>('chat-event', (e) => handler(e.payload)).then((u) => {
+    if (cancelled) u();
+    else unlisten = u;
+  });
+  return () => {
+    cancelled = true;
+    unlisten?.();
+  };
+}
+
+/** Outside Tauri (dev mock, tests): who listens for chat events. */
+export const chatListeners = new Set<(e: ChatEvent) => void>();
 
 /**
  * Calls `handler` when integrations change outside this window's own actions (a scheduled sync

@@ -5,6 +5,7 @@ import type {
   AppError,
   AppStatus,
   AuthType,
+  ChatEvent,
   Integration,
   IntegrationPatch,
   NewIntegration,
@@ -19,6 +20,8 @@ import type {
   SyncFilters,
   SyncSummary,
 } from './types';
+import { kbHandlers } from './mock_kb';
+import { chatHandlers } from './mock_chat';
 
 const ROLE_PERMS: Record<Role, Permission[]> = {
   admin: [
@@ -28,6 +31,7 @@ const ROLE_PERMS: Record<Role, Permission[]> = {
     'integration.delete',
     'integration.sync',
     'profiles.manage',
+    'kb.rollback',
   ],
   operator: ['integration.view', 'integration.sync'],
   viewer: ['integration.view'],
@@ -134,7 +138,7 @@ function seedIntegrations(): Integration[] {
 }
 
 /** Create a fake `invoke`. `variant`: "" | "admin" | "operator" | "viewer" | "empty" | "file". */
-export function createMockInvoke(variant: string) {
+export function createMockInvoke(variant: string, emit: (e: ChatEvent) => void = () => {}) {
   const profiles: MockProfile[] = [
     { name: 'Admin', role: 'admin', has_password: true, active: false, password: 'admin' },
     { name: 'Operator', role: 'operator', has_password: false, active: false, password: null },
@@ -234,7 +238,13 @@ export function createMockInvoke(variant: string) {
   };
 
   const handlers: Record<string, (a: Record<string, unknown>) => unknown> = {
+    ...kbHandlers(need, variant === 'empty'),
+    ...chatHandlers(emit),
     app_status: () => status(),
+    open_external: (a) => {
+      window.open(String(a.url), '_blank', 'noopener');
+      return null;
+    },
     integrations_list: () => {
       need('integration.view');
       return integrations;

@@ -5,7 +5,7 @@ export type Kind = "servicenow" | "jira";
 export type AuthType = "basic" | "token" | "oauth2";
 export type SyncStatus = "never" | "success" | "partial" | "error";
 export type Role = "admin" | "operator" | "viewer";
-export type Permission = "integration.view" | "integration.create" | "integration.edit" | "integration.delete" | "integration.sync" | "profiles.manage";
+export type Permission = "integration.view" | "integration.create" | "integration.edit" | "integration.delete" | "integration.sync" | "profiles.manage" | "kb.rollback";
 export interface SyncError { code: string; message: string; detail: string | null; at: string }
 export interface SecretFlags { password: boolean; token: boolean; client_secret: boolean } // set / not set only: the UI never receives secret values
 /** What a sync pulls: empty lists / nulls = no restriction (sync everything). */
@@ -22,3 +22,46 @@ export type SyncOutcome = "success" | "partial" | "error" | "cancelled";
 export interface SkippedRecord { external_id: string | null; reason: string }
 export interface SyncReport { status: SyncOutcome; fetched: number; added: number; updated: number; unchanged: number; deleted: number; skipped: number; total: number /* incidents of this integration in the knowledge base */; version: number | null; skipped_records: SkippedRecord[]; notes: string[]; duration_s: number; error: AppError | null }
 export interface SyncSummary { added: number; updated: number; deleted: number; skipped: number; total: number; version: number | null }
+
+// ---- Knowledge base (core/src/kb) ----
+export interface IntegrationKbStats { integration_id: number; name: string; configured: boolean /* false: integration deleted, its data stays */; incidents: number; vectors: number; versions: number }
+export interface KbStats { incidents: number; vectors: number; versions: number; by_integration: IntegrationKbStats[]; duplicates: number; orphans: number }
+export type SearchMethod = "hybrid" | "bm25" | "vector";
+/** Empty / null = no restriction. Dates are YYYY-MM-DD, inclusive, on the incident's opened date. */
+export interface SearchFilters { integration_id?: number | null; priority?: string | null; category?: string | null; state?: string | null; from?: string | null; to?: string | null }
+export interface SearchRequest { query: string; k?: number /* 1..=100, default 10 */; method?: SearchMethod; filters?: SearchFilters }
+export interface SnippetPart { text: string; hit: boolean } // hit = matched a query term: shown highlighted
+export interface SearchHit { incident_id: number; number: string; short_description: string; integration: string; integration_id: number; priority: string; category: string; state: string; opened_at: string | null; resolved_at: string | null; link: string; close_code: string | null; score: number /* RRF score for hybrid */; bm25_rank: number | null; vector_rank: number | null; similarity: number | null; snippet: SnippetPart[] }
+export interface SearchResults { hits: SearchHit[]; took_ms: number; method: SearchMethod }
+export interface Facets { integrations: { id: number; name: string }[]; priorities: string[]; categories: string[]; states: string[] }
+export type VersionKind = "sync" | "full_sync" | "rollback";
+export type VersionStatus = "running" | "success" | "partial" | "error" | "cancelled";
+export interface VersionSummary { id: number; created_at: string; finished_at: string | null; integration_id: number | null; source: string; kind: VersionKind; status: VersionStatus; fetched: number; added: number; updated: number; unchanged: number; deleted: number; skipped: number; notes: string; rollback_to: number | null; size_after: number /* incidents in the knowledge base after this version */ }
+export type ChangeKind = "added" | "updated" | "deleted";
+export interface FieldDiff { field: string; before: string | null; after: string | null }
+export interface VersionChange { incident_id: number; number: string; short_description: string; change: ChangeKind; fields: FieldDiff[] /* updated: changed fields only */; before: Record<string, unknown> | null; after: Record<string, unknown> | null }
+export interface VersionDetail { version: VersionSummary; changes: VersionChange[]; changes_total: number; offset: number; skipped: SkippedRecord[] }
+export interface RollbackProgress { phase: "undo" | "index" | "done"; done: number; total: number }
+export interface KbCheck { ok: boolean; incidents: number; embedded: number; index_vectors: number; missing_from_index: number; orphans_in_index: number; fts_rows: number | null; sqlite_integrity: string; problems: string[] }
+export interface RebuildProgress { done: number; total: number }
+export interface RebuildReport { vectors: number; reembedded: number; took_ms: number }
+
+// ---- Chat console (core/src/chat) ----
+export type ChatMode = "simulated" | "real";
+/** Seed 001's handoff state machine. */
+export type HandoffState = "active" | "waiting" | "connected" | "completed" | "fail" | "cancelled";
+export interface Citation { number: string; short_description: string; link: string; score: number }
+export interface BotAnswer { text: string; resolution: string | null; citations: Citation[]; confidence: number /* 0..1 */; low_confidence: boolean }
+export interface AgentInfo { name: string | null; avatar: string | null }
+export type ChatFrom = "user" | "bot" | "agent" | "system";
+export interface ChatAttachment { file_name: string; content_type: string; size: number }
+/** body: the seed-002 body elements as received (lenient JSON; OutputHtml already sanitized by the core). */
+export interface ChatMessage { id: number; session_id: string; seq: number; at: string; from: ChatFrom; text: string | null; answer: BotAnswer | null; body: unknown[]; agent: AgentInfo | null; feedback: "helpful" | "not_helpful" | null; attachment: ChatAttachment | null }
+export interface ChatSession { id: string; mode: ChatMode; state: HandoffState; started_at: string; updated_at: string; agent: AgentInfo | null; waiting_since: string | null; notice: string | null; messages: ChatMessage[] }
+/** What the user sends back for a control (picker option, boolean, date, input): `typed: false`. */
+export interface ChatReply { value: string; label: string; typed: boolean; secure?: boolean }
+export type ChatEvent =
+  | { type: "message"; session_id: string; message: ChatMessage }
+  | { type: "state"; session_id: string; state: HandoffState; notice: string | null; agent: AgentInfo | null }
+  | { type: "typing"; session_id: string; on: boolean }
+  | { type: "wait_timeout"; session_id: string; waited_s: number };

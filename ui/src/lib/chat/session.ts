@@ -1,0 +1,46 @@
+import type { ChatEvent, ChatMessage, ChatSession, HandoffState } from '$lib/ipc/types';
+
+/** Merges messages into a session: a message already there (same id) is replaced, never duplicated,
+ *  and the list stays in conversation order (seq), whatever order events arrived in. */
+export function mergeMessages(session: ChatSession, incoming: ChatMessage[]): ChatSession {
+  const byId = new Map(session.messages.map((m) => [m.id, m]));
+  for (const m of incoming) if (m.session_id === session.id) byId.set(m.id, m);
+  const messages = [...byId.values()].sort((a, b) => a.seq - b.seq || a.id - b.id);
+  return { ...session, messages };
+}
+
+/** Applies one chat event to the session it belongs to; events of other sessions are ignored. */
+export function applyEvent(session: ChatSession, e: ChatEvent): ChatSession {
+  if (e.session_id !== session.id) return session;
+  switch (e.type) {
+    case 'message':
+      return mergeMessages(session, [e.message]);
+    case 'state':
+      return {
+        ...session,
+        state: e.state,
+        notice: e.notice,
+        agent: e.agent ?? session.agent,
+        waiting_since: e.state === 'waiting' ? (session.waiting_since ?? new Date().toISOString()) : null,
+      };
+    default:
+      return session;
+  }
+}
+
+export const STATE_LABEL: Record<HandoffState, string> = {
+  active: 'Bot',
+  waiting: 'Waiting for an agent',
+  connected: 'Live agent',
+  completed: 'Conversation ended',
+  fail: 'Handoff failed',
+  cancelled: 'Handoff cancelled',
+};
+
+/** True while typed text goes to a live agent (or the handoff) rather than the bot. */
+export const withAgent = (s: HandoffState) => s === 'waiting' || s === 'connected';
+
+/** Confidence as words, so a number is never the only signal. */
+export function confidenceLabel(c: number): 'High' | 'Medium' | 'Low' {
+  return c >= 0.7 ? 'High' : c >= 0.45 ? 'Medium' : 'Low';
+}

@@ -1,0 +1,144 @@
+// DEV-ONLY fake of the chat commands: a bot that "answers" from canned incidents and a simulated
+// live agent that joins after a short wait, so the chat page can be tried in a browser.
+import type { AgentInfo, ChatEvent, ChatMessage, ChatMode, ChatReply, ChatSession, HandoffState } from './types';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const now = () => new Date().toISOString();
+
+export function chatHandlers(emit: (e: ChatEvent) => void) {
+  let session: ChatSession | null = null;
+  let nextId = 1;
+  const agent: AgentInfo = { name: 'Beth Anglin', avatar: null };
+
+  const fresh = (mode: ChatMode = 'simulated'): ChatSession => ({
+    id: `mock-${Date.now()}`,
+    mode,
+    state: 'active',
+    started_at: now(),
+    updated_at: now(),
+    agent: null,
+    waiting_since: null,
+    notice: null,
+    messages: [],
+  });
+
+  const message = (from: ChatMessage['from'], over: Partial<ChatMessage> = {}): ChatMessage => {
+    const s = session as ChatSession;
+    const m: ChatMessage = {
+      id: nextId++,
+      session_id: s.id,
+      seq: s.messages.length + 1,
+      at: now(),
+      from,
+      text: null,
+      answer: null,
+      body: [],
+      agent: null,
+      feedback: null,
+      attachment: null,
+      ...over,
+    };
+    s.messages.push(m);
+    return m;
+  };
+
+  const setState = (state: HandoffState, notice: string | null = null) => {
+    const s = session as ChatSession;
+    s.state = state;
+    s.notice = notice;
+    s.agent = state === 'connected' ? agent : s.agent;
+    s.waiting_since = state === 'waiting' ? now() : null;
+    emit({ type: 'state', session_id: s.id, state, notice, agent: s.agent });
+  };
+
+  const agentSays = async (body: unknown[]) => {
+    const s = session as ChatSession;
+    emit({ type: 'typing', session_id: s.id, on: true });
+    await sleep(900);
+    emit({ type: 'typing', session_id: s.id, on: false });
+    emit({ type: 'message', session_id: s.id, message: message('agent', { body, agent }) });
+  };
+
+  const escalate = async () => {
+    const s = session as ChatSession;
+    setState('waiting');
+    emit({
+      type: 'message',
+      session_id: s.id,
+      message: message('agent', {
+        body: [{ uiType: 'ActionMsg', actionType: 'StartSpinner', spinnerType: 'wait_time', message: 'Routing you to a live agent...', waitTime: '8 Seconds' }],
+      }),
+    });
+    await sleep(2500);
+    if (s.state !== 'waiting') return;
+    setState('connected');
+    await agentSays([
+      { uiType: 'OutputText', value: 'Hi, this is Beth. I can see your conversation with the bot. Is the VPN client on version 5.2?', agentInfo: { agentName: 'Beth Anglin', sentFromAgent: true } },
+      { uiType: 'Boolean', label: 'Are you on VPN client 5.2?' },
+    ]);
+  };
+
+  const botAnswer = (text: string): ChatMessage =>
+    message('bot', {
+      text: 'The closest past incidents were solved like this:',
+      answer: {
+        text: 'The closest past incidents were solved like this:',
+        resolution: 'Updated the VPN client to 5.2 and disabled IPv6 on the adapter; the connection has been stable since.',
+        citations: [
+          { number: 'INC0010001', short_description: 'VPN disconnects every few minutes', link: 'https://acme.service-now.com/incident.do?sys_id=1', score: 0.033 },
+          { number: 'INC0010009', short_description: 'VPN drops on hotel Wi-Fi', link: 'https://acme.service-now.com/incident.do?sys_id=9', score: 0.031 },
+        ],
+        confidence: /vpn|network|disconnect/i.test(text) ? 0.82 : 0.31,
+        low_confidence: !/vpn|network|disconnect/i.test(text),
+      },
+    });
+
+  const current = () => session ?? (session = fresh());
+
+  return {
+    chat_session: () => current(),
+    chat_new: (a: Record<string, unknown>) => (session = fresh((a.mode as ChatMode | null) ?? 'simulated')),
+    chat_send: (a: Record<string, unknown>) => {
+      const s = current();
+      const text = String(a.text ?? '').trim();
+      if (!text) throw { code: 'validation', message: 'Type a message first.' };
+      const user = message('user', { text });
+      if (s.state === 'connected') {
+        void agentSays([{ uiType: 'OutputText', value: `Thanks — noted: “${text}”.`, agentInfo: { agentName: 'Beth Anglin' } }]);
+        return [user];
+      }
+      if (/^(agent|human)$/i.test(text)) {
+        void escalate();
+        return [user];
+      }
+      return [user, botAnswer(text)];
+    },
+    chat_reply: (a: Record<string, unknown>) => {
+      const reply = a.reply as ChatReply;
+      const user = message('user', { text: reply.secure ? '••••••' : reply.label });
+      if (current().state === 'connected') void agentSays([{ uiType: 'OutputText', value: 'Got it, thank you.' }]);
+      return [user];
+    },
+    chat_attach: (a: Record<string, unknown>) => [
+      message('user', { attachment: { file_name: String(a.fileName), content_type: String(a.contentType), size: String(a.dataBase64).length } }),
+    ],
+    chat_escalate: () => {
+      void escalate();
+      return current();
+    },
+    chat_cancel: () => {
+      setState('cancelled', 'You cancelled the request for an agent. The bot is answering again.');
+      return current();
+    },
+    chat_end: () => {
+      setState('completed', 'You ended the conversation with Beth Anglin.');
+      return current();
+    },
+    chat_keep_waiting: () => current(),
+    chat_feedback: (a: Record<string, unknown>) => {
+      const m = current().messages.find((x) => x.id === a.messageId);
+      if (m) m.feedback = a.helpful ? 'helpful' : 'not_helpful';
+      return null;
+    },
+  };
+}
