@@ -1,7 +1,8 @@
 //! `supportbot kb …`: the knowledge base from the command line.
 
 use clap::Subcommand;
-use supportbot_core::CoreResult;
+use supportbot_core::kb::{RollbackPhase, VersionSummary};
+use supportbot_core::{CoreError, CoreResult, ErrorCode};
 
 use super::Context;
 
@@ -9,14 +10,49 @@ use super::Context;
 pub enum KbCommand {
     /// Incidents, vectors and versions, in total and per integration.
     Stats,
+    /// Every version of the knowledge base (syncs and rollbacks), newest first.
+    Versions,
+    /// What one version added, changed (before → after) and removed.
+    Show {
+        /// The version: 12 or v12.
+        #[arg(value_parser = parse_version)]
+        version: i64,
+        /// Changes to show.
+        #[arg(long, value_name = "N", default_value_t = 100)]
+        limit: u64,
+        /// Changes to skip (paging).
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        offset: u64,
+    },
+    /// Make contents and vectors exactly as of VERSION, recorded as a new version (admin only).
+    Rollback {
+        /// The version to go back to: 12 or v12.
+        #[arg(value_parser = parse_version)]
+        version: i64,
+    },
+    /// Verify that the vector index holds exactly the stored embeddings, and SQLite's integrity.
+    Check,
+    /// Rebuild the vector index from the local database (embedding what has no vector).
+    Rebuild,
+}
+
+/// "12" or "v12".
+fn parse_version(s: &str) -> Result<i64, String> {
+    let digits = s.strip_prefix(['v', 'V']).unwrap_or(s);
+    digits
+        .parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("\"{s}\" is not a version: give its number, like 12 or v12 (see `supportbot kb versions`)"))
 }
 
 pub(crate) fn run(ctx: &Context, cmd: KbCommand) -> CoreResult<()> {
     let actor = ctx.actor()?;
+    let json = ctx.out.is_json();
     match cmd {
         KbCommand::Stats => {
             let s = ctx.core.kb_stats(&actor)?;
-            if ctx.out.is_json() {
+            if json {
                 ctx.out.json(&s);
                 return Ok(());
             }
@@ -45,6 +81,188 @@ pub(crate) fn run(ctx: &Context, cmd: KbCommand) -> CoreResult<()> {
                 );
             }
         }
+        KbCommand::Versions => {
+            let list = ctx.core.kb_versions(&actor)?;
+            if json {
+                ctx.out.json(&list);
+                return Ok(());
+            }
+            if list.is_empty() {
+                println!("No versions yet: sync an integration to create the first.");
+                return Ok(());
+            }
+            println!(
+                "{:>6}  {:<20}  {:<28}  {:<9}  {:<9}  {:>7} {:>7} {:>7}  {:>7}",
+                "ID", "CREATED", "SOURCE", "KIND", "STATUS", "ADDED", "UPDATED", "DELETED", "SIZE"
+            );
+            for v in &list {
+                print_version_row(v);
+            }
+        }
+        KbCommand::Show {
+            version,
+            limit,
+            offset,
+        } => {
+            let d = ctx.core.kb_version(&actor, version, offset, limit)?;
+            if json {
+                ctx.out.json(&d);
+                return Ok(());
+            }
+            let v = &d.version;
+            println!(
+                "v{} {} of {} at {} ({}): {} added, {} updated, {} deleted, {} unchanged, {} skipped; {} incidents after",
+                v.id, v.kind, v.source, v.created_at, v.status, v.added, v.updated, v.deleted,
+                v.unchanged, v.skipped, v.size_after
+            );
+            if !v.notes.is_empty() {
+                println!("  {}", v.notes);
+            }
+            for c in &d.changes {
+                let sign = match c.change.as_str() {
+                    "added" => '+',
+                    "deleted" => '-',
+                    _ => '~',
+                };
+                println!(
+                    "{sign} {:<8} {:<14} {}",
+                    c.change, c.number, c.short_description
+                );
+                for f in &c.fields {
+                    println!(
+                        "      {}: {} → {}",
+                        f.field,
+                        shorten(f.before.as_deref()),
+                        shorten(f.after.as_deref())
+                    );
+                }
+            }
+            let shown = d.offset + d.changes.len() as u64;
+            if shown < d.changes_total {
+                println!(
+                    "… {} of {} changes shown; see more with --offset {shown}",
+                    d.changes.len(),
+                    d.changes_total
+                );
+            }
+            for s in &d.skipped {
+                println!(
+                    "skipped {}: {}",
+                    s.external_id.as_deref().unwrap_or("(no id)"),
+                    s.reason
+                );
+            }
+        }
+        KbCommand::Rollback { version } => {
+            let v = ctx.core.kb_rollback(&actor, version, |p| {
+                // Progress goes to stderr, so stdout stays the result alone.
+                let phase = match p.phase {
+                    RollbackPhase::Undo => "restoring records",
+                    RollbackPhase::Index => "updating the vector index",
+                    RollbackPhase::Done => "done",
+                };
+                eprintln!("{phase}: {}/{}", p.done, p.total);
+            })?;
+            if json {
+                ctx.out.json(&v);
+                return Ok(());
+            }
+            println!(
+                "v{}: {} ({} added, {} updated, {} deleted; {} incidents). Undo it with `supportbot kb rollback v{}`.",
+                v.id,
+                v.notes,
+                v.added,
+                v.updated,
+                v.deleted,
+                v.size_after,
+                v.id - 1
+            );
+        }
+        KbCommand::Check => {
+            let c = ctx.core.kb_check(&actor)?;
+            if json {
+                ctx.out.json(&c);
+            } else {
+                println!(
+                    "{} incidents, {} embedded, {} vectors in the index ({} missing, {} orphans); SQLite: {}{}",
+                    c.incidents,
+                    c.embedded,
+                    c.index_vectors,
+                    c.missing_from_index,
+                    c.orphans_in_index,
+                    c.sqlite_integrity,
+                    c.fts_rows
+                        .map(|n| format!("; {n} full-text rows"))
+                        .unwrap_or_default()
+                );
+                for p in &c.problems {
+                    println!("problem: {p}");
+                }
+                if c.ok {
+                    println!("ok: the index and the database agree");
+                }
+            }
+            if !c.ok {
+                return Err(CoreError::new(
+                    ErrorCode::IndexCorrupt,
+                    format!("The knowledge base check found {} problem(s). Run `supportbot kb rebuild` to recreate the vector index from the local database.", c.problems.len()),
+                ));
+            }
+        }
+        KbCommand::Rebuild => {
+            let r = ctx.core.kb_rebuild(&actor, |p| {
+                eprintln!("rebuilding: {}/{}", p.done, p.total);
+            })?;
+            if json {
+                ctx.out.json(&r);
+            } else {
+                println!(
+                    "Rebuilt the vector index: {} vectors ({} re-embedded) in {:.0} ms",
+                    r.vectors, r.reembedded, r.took_ms
+                );
+            }
+        }
     }
     Ok(())
+}
+
+fn print_version_row(v: &VersionSummary) {
+    let created: String = v.created_at.chars().take(19).collect();
+    let source: String = if v.kind == "rollback" {
+        format!(
+            "rollback to v{} by {}",
+            v.rollback_to.unwrap_or_default(),
+            v.source
+        )
+    } else {
+        v.source.clone()
+    };
+    println!(
+        "{:>6}  {:<20}  {:<28}  {:<9}  {:<9}  {:>7} {:>7} {:>7}  {:>7}",
+        format!("v{}", v.id),
+        created,
+        source.chars().take(28).collect::<String>(),
+        v.kind,
+        v.status,
+        v.added,
+        v.updated,
+        v.deleted,
+        v.size_after
+    );
+}
+
+/// One line of a field's value: long texts are cut, absent shows as "—".
+fn shorten(v: Option<&str>) -> String {
+    const MAX: usize = 60;
+    match v {
+        None => "—".into(),
+        Some(s) => {
+            let line = s.replace('\n', " ");
+            if line.chars().count() > MAX {
+                format!("{}…", line.chars().take(MAX).collect::<String>())
+            } else {
+                line
+            }
+        }
+    }
 }

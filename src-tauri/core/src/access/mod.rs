@@ -71,16 +71,21 @@ pub enum Permission {
     IntegrationSync,
     #[serde(rename = "profiles.manage")]
     ProfilesManage,
+    /// Roll the knowledge base back to an earlier version (admin only: it rewrites what every
+    /// profile sees).
+    #[serde(rename = "kb.rollback")]
+    KbRollback,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 6] = [
+    pub const ALL: [Permission; 7] = [
         Permission::IntegrationView,
         Permission::IntegrationCreate,
         Permission::IntegrationEdit,
         Permission::IntegrationDelete,
         Permission::IntegrationSync,
         Permission::ProfilesManage,
+        Permission::KbRollback,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -91,6 +96,7 @@ impl Permission {
             Permission::IntegrationDelete => "integration.delete",
             Permission::IntegrationSync => "integration.sync",
             Permission::ProfilesManage => "profiles.manage",
+            Permission::KbRollback => "kb.rollback",
         }
     }
 }

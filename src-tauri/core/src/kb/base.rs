@@ -42,13 +42,23 @@ impl KnowledgeBase {
     }
 
     /// The vector index, opened on first use. SQLite is the source of truth: a missing or
-    /// damaged file, or one whose size disagrees with the stored embeddings (a crash between a
-    /// commit and a save), is rebuilt from the stored embeddings.
+    /// damaged file, one whose size disagrees with the stored embeddings, or one saved before
+    /// the last committed change to the embeddings (the dirty mark: a crash between a commit and
+    /// a save, where sizes may agree) is rebuilt from the stored embeddings.
+    ///
+    /// Lock order: take the SQLite connection first, then this (the caller passes `conn`).
     pub fn index(&self, conn: &Connection) -> CoreResult<MutexGuard<'_, Option<VectorIndex>>> {
         let mut guard = self.index.lock().unwrap_or_else(|p| p.into_inner());
         if guard.is_none() {
             let expected = store::embedded_count(conn)?;
+            let dirty = store::index_dirty(conn)?;
             let opened = match VectorIndex::open(&self.index_path) {
+                Ok(_) if dirty => {
+                    tracing::warn!(
+                        "vector index saved before the last committed change; rebuilding"
+                    );
+                    None
+                }
                 Ok(ix) if ix.len() as u64 == expected => Some(ix),
                 Ok(ix) => {
                     tracing::warn!(
@@ -74,15 +84,52 @@ impl KnowledgeBase {
     }
 
     fn rebuild(&self, conn: &Connection) -> CoreResult<VectorIndex> {
+        self.rebuild_with(conn, &mut |_, _| {})
+    }
+
+    /// A new index from every stored embedding, saved, and the dirty mark cleared. Calls
+    /// `on_progress(done, total)` as vectors go in.
+    pub(crate) fn rebuild_with(
+        &self,
+        conn: &Connection,
+        on_progress: &mut dyn FnMut(u64, u64),
+    ) -> CoreResult<VectorIndex> {
+        /// Vectors per `add_many` call: large enough to use every core, small enough to report.
+        const CHUNK: usize = 2048;
         let _ = std::fs::remove_file(&self.index_path);
         let mut ix = VectorIndex::create(&self.index_path)?;
         let rows = store::all_embeddings(conn)?;
+        let total = rows.len() as u64;
         ix.reserve(rows.len())?;
-        for (id, v) in &rows {
-            ix.add(*id as u64, v)?;
+        on_progress(0, total);
+        let mut done = 0u64;
+        for chunk in rows.chunks(CHUNK) {
+            let items: Vec<(u64, &[f32])> = chunk
+                .iter()
+                .map(|(id, v)| (*id as u64, v.as_slice()))
+                .collect();
+            ix.add_many(&items)?;
+            done += chunk.len() as u64;
+            on_progress(done, total);
         }
         ix.save()?;
+        store::clear_index_dirty(conn)?;
         tracing::info!(vectors = rows.len(), "rebuilt the vector index from SQLite");
         Ok(ix)
+    }
+
+    /// Saves the index (if open) and clears the dirty mark. Call with the connection held, so
+    /// no commit can slip between the save and the clear.
+    pub(crate) fn save_index(&self, conn: &Connection) -> CoreResult<()> {
+        if let Some(ix) = self.index(conn)?.as_ref() {
+            ix.save()?;
+            store::clear_index_dirty(conn)?;
+        }
+        Ok(())
+    }
+
+    /// The in-memory index if this process has opened it, without opening it.
+    pub(crate) fn loaded_index(&self) -> MutexGuard<'_, Option<VectorIndex>> {
+        self.index.lock().unwrap_or_else(|p| p.into_inner())
     }
 }

@@ -244,6 +244,42 @@ impl VectorIndex {
             .collect())
     }
 
+    /// Every key in the index, ascending. usearch keeps no key list, so this is an exact scan
+    /// over all live vectors (removed slots are skipped): O(n), for integrity checks, not for
+    /// hot paths.
+    pub fn keys(&self) -> CoreResult<Vec<u64>> {
+        let n = self.len();
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        // Any non-zero query works (a zero vector has no cosine distance); only the keys are used.
+        let mut probe = vec![0.0f32; DIM];
+        probe[0] = 1.0;
+        let matches = self.index.exact_search(&probe, n).map_err(|e| {
+            CoreError::internal(format!(
+                "Listing the vector index failed: {e}. Rebuild the knowledge base index."
+            ))
+        })?;
+        let mut keys = matches.keys;
+        keys.sort_unstable();
+        keys.dedup();
+        Ok(keys)
+    }
+
+    /// The vector stored under `key` (as f32, carrying the f16 rounding), or `None`.
+    pub fn get(&self, key: u64) -> CoreResult<Option<Vec<f32>>> {
+        if !self.index.contains(key) {
+            return Ok(None);
+        }
+        let mut v = vec![0.0f32; DIM];
+        let found = self.index.get(key, &mut v).map_err(|e| {
+            CoreError::internal(format!(
+                "Reading a vector from the index failed: {e}. Rebuild the knowledge base index."
+            ))
+        })?;
+        Ok((found > 0).then_some(v))
+    }
+
     /// Writes the index to its file atomically: readers see the old or the new file, never a
     /// partial one, even if the app dies mid-save.
     pub fn save(&self) -> CoreResult<()> {

@@ -19,10 +19,19 @@ pub(crate) struct Existing {
 
 /// The text embedded for an incident: what a user's question is compared with.
 pub(crate) fn embedding_text(i: &SourceIncident) -> String {
-    let mut text = format!("{}\n\n{}", i.short_description.trim(), i.description.trim());
-    if !i.resolution.trim().is_empty() {
+    embedding_text_of(&i.short_description, &i.description, &i.resolution)
+}
+
+/// [`embedding_text`] from a stored row's fields (re-embedding without the source record).
+pub(crate) fn embedding_text_of(
+    short_description: &str,
+    description: &str,
+    resolution: &str,
+) -> String {
+    let mut text = format!("{}\n\n{}", short_description.trim(), description.trim());
+    if !resolution.trim().is_empty() {
         text.push_str("\n\nResolution: ");
-        text.push_str(i.resolution.trim());
+        text.push_str(resolution.trim());
     }
     text
 }
@@ -77,7 +86,8 @@ pub(crate) fn record_json(conn: &Connection, id: i64) -> CoreResult<Option<Strin
                 'assigned_to', assigned_to, 'resolved_by', resolved_by, 'caller', caller,
                 'opened_at', opened_at, 'updated_at', updated_at, 'resolved_at', resolved_at,
                 'comments', json(comments_json), 'link', link, 'record_hash', record_hash,
-                'text_hash', text_hash, 'version_id', version_id)
+                'text_hash', text_hash, 'version_id', version_id,
+                'integration_id', integration_id, 'source_name', source_name, 'model', model)
              FROM incidents WHERE id = ?1",
             [id],
             |r| r.get(0),
@@ -169,17 +179,48 @@ pub(crate) fn upsert(conn: &Connection, u: &Upsert<'_>) -> CoreResult<i64> {
     )?)
 }
 
+/// An incident as stored before a change: the record as JSON and its embedding, so a rollback
+/// can restore both exactly.
+pub(crate) struct BeforeImage {
+    pub json: String,
+    pub embedding: Option<Vec<u8>>,
+}
+
+/// The row's [`BeforeImage`], or `None` when there is no such row.
+pub(crate) fn before_image(conn: &Connection, id: i64) -> CoreResult<Option<BeforeImage>> {
+    let Some(json) = record_json(conn, id)? else {
+        return Ok(None);
+    };
+    let embedding = conn
+        .prepare_cached("SELECT embedding FROM incidents WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))?;
+    Ok(Some(BeforeImage { json, embedding }))
+}
+
+/// Records that `version_id` changed an incident. A second change of the same incident in the
+/// same version (a record re-delivered across pages) keeps the first before image, and an
+/// incident the version added stays "added": the change row always describes the version's net
+/// effect, which is what a rollback undoes.
 pub(crate) fn record_change(
     conn: &Connection,
     version_id: i64,
     incident_id: i64,
     change: &str,
-    before: Option<&str>,
+    before: Option<&BeforeImage>,
 ) -> CoreResult<()> {
     conn.prepare_cached(
-        "INSERT OR REPLACE INTO version_changes (version_id, incident_id, change, before_json) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO version_changes (version_id, incident_id, change, before_json, before_embedding)
+         VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (version_id, incident_id) DO UPDATE SET
+            change = CASE WHEN version_changes.change = 'added' THEN 'added' ELSE excluded.change END",
     )?
-    .execute(params![version_id, incident_id, change, before])?;
+    .execute(params![
+        version_id,
+        incident_id,
+        change,
+        before.map(|b| b.json.as_str()),
+        before.and_then(|b| b.embedding.as_deref())
+    ])?;
     Ok(())
 }
 
@@ -201,8 +242,8 @@ pub(crate) fn delete_external(
             )
             .optional()?;
         if let Some(id) = id {
-            let before = record_json(conn, id)?;
-            record_change(conn, version_id, id, "deleted", before.as_deref())?;
+            let before = before_image(conn, id)?;
+            record_change(conn, version_id, id, "deleted", before.as_ref())?;
             conn.execute("DELETE FROM incidents WHERE id = ?1", [id])?;
             deleted.push(id);
         }
@@ -369,4 +410,40 @@ pub(crate) fn embedded_count(conn: &Connection) -> CoreResult<u64> {
         [],
         |r| r.get(0),
     )?)
+}
+
+/// Copies an integration's checkpoint as it is now into the version's snapshot (what a rollback
+/// to this version restores).
+pub(crate) fn snapshot_sync_state(
+    conn: &Connection,
+    version_id: i64,
+    integration_id: i64,
+) -> CoreResult<()> {
+    conn.execute(
+        "INSERT OR REPLACE INTO version_sync_state
+            (version_id, integration_id, watermark_updated, watermark_id, deletions_checkpoint)
+         SELECT ?1, ?2, s.watermark_updated, s.watermark_id, s.deletions_checkpoint
+         FROM (SELECT 1) LEFT JOIN sync_state s ON s.integration_id = ?2",
+        params![version_id, integration_id],
+    )?;
+    Ok(())
+}
+
+/// Settings key set in every transaction that changes stored embeddings and cleared when the
+/// index file is saved while no such change is pending: if set when the index is opened, the
+/// file may lag SQLite (the process died between a commit and a save) and is rebuilt, even when
+/// its size happens to agree.
+const INDEX_DIRTY_KEY: &str = "kb_index_dirty";
+
+pub(crate) fn mark_index_dirty(conn: &Connection) -> CoreResult<()> {
+    crate::store::set_setting(conn, INDEX_DIRTY_KEY, "1")
+}
+
+pub(crate) fn clear_index_dirty(conn: &Connection) -> CoreResult<()> {
+    conn.execute("DELETE FROM settings WHERE key = ?1", [INDEX_DIRTY_KEY])?;
+    Ok(())
+}
+
+pub(crate) fn index_dirty(conn: &Connection) -> CoreResult<bool> {
+    Ok(crate::store::get_setting(conn, INDEX_DIRTY_KEY)?.is_some())
 }

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use tokio::sync::mpsc;
 
-pub use jobs::{JobGuard, SyncJobs};
+pub use jobs::{ExclusiveGuard, JobGuard, SyncJobs};
 
 use crate::clock::now_rfc3339;
 use crate::connectors::{
@@ -435,6 +435,7 @@ impl Run {
                 ..Counts::default()
             };
             store::add_counts(&tx, version, &c)?;
+            store::mark_index_dirty(&tx)?;
             tx.commit()?;
             if let Some(ix) = index.as_mut() {
                 for key in &ids {
@@ -466,6 +467,7 @@ impl Run {
             let error_json = err_for_db.as_ref().map(sync_error_json);
             store::finish_version(&conn, version, status.as_str(), &notes, error_json.as_deref())?;
             store::set_last_version(&conn, id, version)?;
+            store::snapshot_sync_state(&conn, version, id)?;
             let now = now_rfc3339();
             match status {
                 SyncOutcome::Success | SyncOutcome::Partial => {
@@ -483,9 +485,7 @@ impl Run {
                 // A cancelled sync keeps what it committed and the previous status.
                 SyncOutcome::Cancelled => {}
             }
-            if let Some(ix) = core.knowledge_base().index(&conn)?.as_ref() {
-                ix.save()?;
-            }
+            core.knowledge_base().save_index(&conn)?;
             store::integration_total(&conn, id)
         })
         .await;
@@ -678,7 +678,7 @@ impl BatchCommit {
                 continue;
             }
             let before = match prior {
-                Some(p) => store::record_json(&tx, p.id)?,
+                Some(p) => store::before_image(&tx, p.id)?,
                 None => None,
             };
             let row = store::upsert(
@@ -695,7 +695,7 @@ impl BatchCommit {
                 },
             )?;
             let change = if prior.is_some() { "updated" } else { "added" };
-            store::record_change(&tx, self.version, row, change, before.as_deref())?;
+            store::record_change(&tx, self.version, row, change, before.as_ref())?;
             if prior.is_some() {
                 counts.updated += 1;
             } else {
@@ -707,6 +707,9 @@ impl BatchCommit {
         }
         store::record_skipped(&tx, self.version, &self.skipped)?;
         store::add_counts(&tx, self.version, &counts)?;
+        if counts.added + counts.updated > 0 {
+            store::mark_index_dirty(&tx)?;
+        }
         if let Some(w) = &self.watermark {
             store::set_watermark(&tx, self.integration_id, w)?;
         }
