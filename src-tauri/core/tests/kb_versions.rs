@@ -727,3 +727,61 @@ fn index_lists_its_keys_and_returns_stored_vectors() {
     assert!(got.iter().zip(&want).all(|(a, b)| (a - b).abs() < 2e-3));
     assert_eq!(loaded.get(3).unwrap(), None);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn before_images_without_vectors_are_re_embedded_on_rollback() {
+    let Some(f) = fixture(15).await else {
+        return;
+    };
+    let v1 = f.sync().await.version.unwrap();
+    let at_v1 = f.snapshot();
+    let ids = f.sys_ids(2).await;
+    for id in &ids {
+        f.control(
+            Method::POST,
+            "/sim/records/incident",
+            Some(json!({"sys_id": id, "short_description": "Outlook asks for the password again and again"})),
+        )
+        .await;
+    }
+    let v2 = f.sync().await.version.unwrap();
+    // What a version written before migration 7 looks like: no vector, no bookkeeping keys.
+    f.conn()
+        .execute(
+            "UPDATE version_changes SET before_embedding = NULL,
+                before_json = json_remove(before_json, '$.integration_id', '$.source_name', '$.model')
+             WHERE version_id = ?1",
+            [v2],
+        )
+        .unwrap();
+    let rb = f.core.kb_rollback(&f.admin, v1, |_| {}).unwrap();
+    assert_eq!(rb.updated, 2);
+    assert!(rb.notes.starts_with(&format!("Rollback to v{v1}")));
+    assert!(rb.notes.contains("re-embedded"), "{}", rb.notes);
+    let now = f.snapshot();
+    // Everything but the re-embedded vectors is identical; those agree to float noise.
+    let embedding_col = 23;
+    assert_eq!(now.rows.len(), at_v1.rows.len());
+    for (a, b) in now.rows.iter().zip(&at_v1.rows) {
+        for (i, (x, y)) in a.iter().zip(b).enumerate() {
+            if i != embedding_col {
+                assert_eq!(x, y, "column {i}");
+                continue;
+            }
+            let (SqlValue::Blob(x), SqlValue::Blob(y)) = (x, y) else {
+                panic!("embeddings are blobs")
+            };
+            let dot: f32 = blob_to_vec(x)
+                .iter()
+                .zip(blob_to_vec(y))
+                .map(|(p, q)| p * q)
+                .sum();
+            assert!(
+                dot > 0.999,
+                "re-embedded vector close to the original: {dot}"
+            );
+        }
+    }
+    assert_eq!(now.index_keys, at_v1.index_keys);
+    assert_check_ok(&f.core, &f.admin);
+}

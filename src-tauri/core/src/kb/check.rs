@@ -105,7 +105,7 @@ impl Core {
             Some(ix) => Some(ix),
             None => {
                 if dirty && !syncing {
-                    problems.push(format!("The vector index file was saved before the last change to the database (a sync or rollback was interrupted); it is rebuilt on next use. {REBUILD_HINT}"));
+                    problems.push(format!("The vector index file was saved before the last change to the database: a sync or rollback was interrupted (or one is running in the open app). It is rebuilt on next use. {REBUILD_HINT}"));
                 }
                 match VectorIndex::open(self.knowledge_base().index_path()) {
                     Ok(ix) => {
