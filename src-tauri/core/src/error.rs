@@ -52,6 +52,12 @@ pub enum ErrorCode {
     QueryInvalid,
     /// The operation was cancelled by the user.
     Cancelled,
+    /// The Virtual Agent API rejected a chat request (4xx other than auth, or
+    /// `{"status":"failure"}`), or is not installed at that URL.
+    VaRejected,
+    /// A chat command does not apply in the conversation's state (e.g. cancelling a wait that
+    /// is not waiting); the message says why.
+    ChatRefused,
     Internal,
 }
 
@@ -78,6 +84,8 @@ impl ErrorCode {
             ErrorCode::MalformedResponse => "malformed_response",
             ErrorCode::QueryInvalid => "query_invalid",
             ErrorCode::Cancelled => "cancelled",
+            ErrorCode::VaRejected => "va_rejected",
+            ErrorCode::ChatRefused => "chat_refused",
             ErrorCode::Internal => "internal",
         }
     }

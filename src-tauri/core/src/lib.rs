@@ -3,6 +3,7 @@
 
 pub mod access;
 mod app;
+pub mod chat;
 pub mod clock;
 pub mod connectors;
 pub mod error;

@@ -101,6 +101,9 @@ enum Phase {
 struct Conversation {
     phase: Phase,
     agent_replies: u32,
+    /// The last `timestamp` given to a reply: replies are stamped strictly increasing, as an
+    /// instance's message records are, so a client can restore their order.
+    last_stamp: i64,
     queue: mpsc::UnboundedSender<Vec<Step>>,
 }
 
@@ -272,9 +275,16 @@ async fn integration(
                 .or_insert_with(|| Conversation {
                     phase: Phase::Bot,
                     agent_replies: 0,
+                    last_stamp: 0,
                     queue: spawn_queue(&state, key.clone()),
                 });
-            let steps = respond(&config, conversation, &request);
+            let mut steps = respond(&config, conversation, &request);
+            for step in &mut steps {
+                conversation.last_stamp =
+                    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000)
+                        .max(i128::from(conversation.last_stamp) + 1) as i64;
+                step.payload["timestamp"] = json!(conversation.last_stamp);
+            }
             if config.mode == Mode::Sync {
                 steps
             } else {

@@ -25,10 +25,10 @@
 //! Code map: `http` (client, send + retry + error mapping), `retry` (policy and waits),
 //! `oauth` (ServiceNow tokens), `servicenow`, `jira`, `text` (dates, ADF, wiki markup).
 
-mod http;
+pub(crate) mod http;
 mod jira;
-mod oauth;
-mod retry;
+pub(crate) mod oauth;
+pub(crate) mod retry;
 mod servicenow;
 mod text;
 

@@ -16,6 +16,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (4, include_str!("../../migrations/0004_sync_schedule.sql")),
     (5, include_str!("../../migrations/0005_sync_filters.sql")),
     (7, include_str!("../../migrations/0007_versions.sql")),
+    (8, include_str!("../../migrations/0008_chat.sql")),
 ];
 
 /// The schema version this build writes.

@@ -1,5 +1,5 @@
 // IPC contract with the Rust core. Keep verbatim in sync with the Rust side.
-export type ErrorCode = "validation" | "duplicate_name" | "not_found" | "permission_denied" | "profile_password_required" | "profile_password_invalid" | "secret_store_unavailable" | "storage" | "sync_running" | "model_missing" | "model_invalid" | "index_corrupt" | "auth_invalid" | "unreachable" | "forbidden" | "rate_limited" | "server_error" | "malformed_response" | "query_invalid" | "cancelled" | "internal";
+export type ErrorCode = "validation" | "duplicate_name" | "not_found" | "permission_denied" | "profile_password_required" | "profile_password_invalid" | "secret_store_unavailable" | "storage" | "sync_running" | "model_missing" | "model_invalid" | "index_corrupt" | "auth_invalid" | "unreachable" | "forbidden" | "rate_limited" | "server_error" | "malformed_response" | "query_invalid" | "cancelled" | "va_rejected" | "chat_refused" | "internal";
 export interface AppError { code: ErrorCode; message: string; fields?: Record<string, string> } // fields: inline messages keyed by input name: name, kind, auth, url, username, client_id, password, token, client_secret, schedule_minutes, filters.updated_from, filters.updated_to, filters.raw_query, role
 export type Kind = "servicenow" | "jira";
 export type AuthType = "basic" | "token" | "oauth2";

@@ -1,0 +1,7 @@
+//! The ServiceNow Virtual Agent Bot Integration API: wire model and client.
+
+pub mod client;
+pub mod model;
+
+pub use client::{VaAuth, VaClient, VaClientConfig, VaReply};
+pub use model::{parse_payload, Action, VaPayload, VaRequest};
