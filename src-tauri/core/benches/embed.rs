@@ -1,25 +1,27 @@
-//! Benchmark of the knowledge base's vector layer, printed as tables: embedding throughput and
-//! peak memory by batch size with and without length sorting (500 simulated incidents), then
-//! the usearch index at 100k vectors (add rate, search latency, recall@10, file size, save/load).
+//! Benchmark of the embedding model, printed as a table: throughput and peak memory by batch
+//! size with and without length sorting (500 simulated incidents). The vector index at 100k
+//! incidents (build, search latency, recall, file size, load, memory) is `benches/search.rs`.
 //!
-//! Run: `cargo bench -p supportbot-core --bench embed`. Without the model (see
-//! `scripts/fetch-model.sh`) the embedding part is skipped. `BENCH_TEXTS`, `BENCH_VECTORS` and
-//! `BENCH_REPS` (rounds of the embedding settings; the best counts) change the sizes.
+//! Run: `cargo bench -p supportbot-core --bench embed` (needs `scripts/fetch-model.sh`; without
+//! the model it says so and stops). `BENCH_TEXTS` and `BENCH_REPS` (rounds of the settings; the
+//! best counts) change the sizes.
+
+mod common;
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use supportbot_core::kb::{EmbedOptions, Embedder, ModelPaths, VectorIndex, DIM};
+use common::{current_rss_mb, env_usize, peak_rss_mb, reset_peak_rss};
+use supportbot_core::kb::{EmbedOptions, Embedder, ModelPaths};
 
 fn main() {
     let texts = env_usize("BENCH_TEXTS", 500);
-    let vectors = env_usize("BENCH_VECTORS", 100_000);
     println!(
-        "kb benchmark: {} CPUs, {texts} texts, {vectors} vectors",
-        std::thread::available_parallelism().map_or(1, |n| n.get())
+        "embedding benchmark: {} CPUs, {texts} texts, load average {}",
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        common::loadavg()
     );
     embeddings(texts);
-    index(vectors);
     println!("\nPeak RSS of the whole run: {} MB", peak_rss_mb());
 }
 
@@ -132,170 +134,4 @@ fn incident_texts(count: usize) -> Vec<String> {
         texts.len()
     );
     texts
-}
-
-// ---- Vector index -----------------------------------------------------------------------------
-
-fn index(count: usize) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("bench.usearch");
-    let mut gen = Gen(7);
-    // Clustered like real embeddings (incidents fall into topics), not uniform on the sphere:
-    // 1 000 topic centres, each vector a noisy copy of one.
-    let centres: Vec<Vec<f32>> = (0..1000).map(|_| gen.unit()).collect();
-    let sample = |gen: &mut Gen| {
-        let centre = gen.below(centres.len());
-        gen.around(&centres[centre])
-    };
-    let data: Vec<Vec<f32>> = (0..count).map(|_| sample(&mut gen)).collect();
-    let queries: Vec<Vec<f32>> = (0..1000).map(|_| sample(&mut gen)).collect();
-    println!("\nVector index: {count} × {DIM}-d clustered synthetic vectors, f16, cosine");
-
-    // One add at a time, as a sync batch without add_many would: the first 20k vectors.
-    let single = count.min(20_000);
-    let mut index = VectorIndex::create(&path).expect("create");
-    index.reserve(single).expect("reserve");
-    let started = Instant::now();
-    for (key, v) in data[..single].iter().enumerate() {
-        index.add(key as u64 + 1, v).expect("add");
-    }
-    let single_rate = single as f64 / started.elapsed().as_secs_f64();
-    drop(index);
-
-    // All of them through add_many (all cores), as a rebuild from SQLite would.
-    reset_peak_rss();
-    let mut index = VectorIndex::create(&path).expect("create");
-    let items: Vec<(u64, &[f32])> = data
-        .iter()
-        .enumerate()
-        .map(|(key, v)| (key as u64 + 1, v.as_slice()))
-        .collect();
-    let started = Instant::now();
-    index.add_many(&items).expect("add_many");
-    let many_rate = count as f64 / started.elapsed().as_secs_f64();
-    assert_eq!(index.len(), count);
-
-    let mut latencies: Vec<Duration> = queries
-        .iter()
-        .map(|q| {
-            let started = Instant::now();
-            let hits = index.search(q, 10).expect("search");
-            let took = started.elapsed();
-            assert_eq!(hits.len(), 10);
-            took
-        })
-        .collect();
-    latencies.sort();
-    let pct = |p: f64| latencies[((latencies.len() - 1) as f64 * p) as usize].as_secs_f64() * 1e6;
-
-    // Exact top-10 by brute force (f32 dot products of unit vectors = cosine) for 200 queries.
-    let recall_queries = &queries[..200.min(queries.len())];
-    let mut found = 0usize;
-    for q in recall_queries {
-        let mut scored: Vec<(f32, u64)> = data
-            .iter()
-            .enumerate()
-            .map(|(i, v)| (dot(v, q), i as u64 + 1))
-            .collect();
-        scored.select_nth_unstable_by(9, |a, b| b.0.total_cmp(&a.0));
-        let exact: Vec<u64> = scored[..10].iter().map(|&(_, k)| k).collect();
-        let approx = index.search(q, 10).expect("search");
-        found += approx.iter().filter(|(k, _)| exact.contains(k)).count();
-    }
-    let recall = found as f64 / (recall_queries.len() * 10) as f64;
-
-    let started = Instant::now();
-    index.save().expect("save");
-    let save_secs = started.elapsed().as_secs_f64();
-    let file_mb = std::fs::metadata(&path).map_or(0, |m| m.len()) as f64 / 1e6;
-    let index_rss = peak_rss_mb();
-    drop(index);
-    let started = Instant::now();
-    let reopened = VectorIndex::open(&path).expect("open");
-    let load_secs = started.elapsed().as_secs_f64();
-    assert_eq!(reopened.len(), count);
-
-    println!("\n| add, 1 thread (vec/s, first {single}) | add_many, all cores (vec/s) | search p50 k=10 (µs) | p99 (µs) | recall@10 (200 q) | file (MB) | save (s) | load (s) | peak RSS (MB) |");
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-    println!(
-        "| {single_rate:.0} | {many_rate:.0} | {:.0} | {:.0} | {recall:.3} | {file_mb:.1} | {save_secs:.2} | {load_secs:.2} | {index_rss} |",
-        pct(0.5),
-        pct(0.99),
-    );
-    println!("(peak RSS includes the {count} input vectors held as f32 for the recall check)");
-}
-
-/// Deterministic random numbers (splitmix64), so every run measures the same data.
-struct Gen(u64);
-
-impl Gen {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
-    }
-
-    fn unit(&mut self) -> Vec<f32> {
-        let v: Vec<f32> = (0..DIM)
-            .map(|_| (self.next_u64() >> 40) as f32 / (1u64 << 24) as f32 - 0.5)
-            .collect();
-        normalized(v)
-    }
-
-    /// A unit vector near `centre` (cosine to it about 0.6-0.8).
-    fn around(&mut self, centre: &[f32]) -> Vec<f32> {
-        let noise = self.unit();
-        normalized(centre.iter().zip(noise).map(|(c, n)| c + 0.9 * n).collect())
-    }
-}
-
-fn normalized(v: Vec<f32>) -> Vec<f32> {
-    let norm = dot(&v, &v).sqrt();
-    v.into_iter().map(|x| x / norm).collect()
-}
-
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
-}
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-// ---- Memory -----------------------------------------------------------------------------------
-
-fn status_kb(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(field))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
-/// Highest resident set size since start or the last [`reset_peak_rss`] (VmHWM).
-fn peak_rss_mb() -> u64 {
-    status_kb("VmHWM:") / 1024
-}
-
-fn current_rss_mb() -> u64 {
-    status_kb("VmRSS:") / 1024
-}
-
-/// Resets VmHWM to the current RSS (Linux: writing 5 to clear_refs), so each row reports its
-/// own peak rather than the highest so far.
-fn reset_peak_rss() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
 }

@@ -12,6 +12,8 @@ pub use embedder::{EmbedOptions, Embedder, ModelPaths, DIM, MODEL_ID};
 pub use index::VectorIndex;
 
 mod base;
+#[doc(hidden)]
+pub mod bench_support;
 pub(crate) mod store;
 
 pub use base::{KnowledgeBase, INDEX_FILE};

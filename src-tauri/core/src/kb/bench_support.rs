@@ -1,0 +1,64 @@
+//! Bulk loading for benchmarks: incidents with precomputed (synthetic) vectors written straight
+//! into SQLite, as a sync would leave them, without fetching or embedding. Not part of the app's
+//! API: `benches/search.rs` needs 100k incidents, which a real sync would take about an hour to
+//! embed.
+
+use crate::connectors::SourceIncident;
+use crate::error::{CoreError, CoreResult};
+use crate::Core;
+
+use super::{store, DIM, MODEL_ID};
+
+/// Stores `items` (incident, [`DIM`]-dimensional unit vector) as a successful full sync of
+/// integration `integration_id` named `source_name`, in one transaction: the rows are complete
+/// (hashes, version, "added" changes, embedding as f32 little-endian tagged [`MODEL_ID`]), so
+/// everything that reads a synced knowledge base sees them. The vector index is not touched;
+/// the next [`super::KnowledgeBase::index`] rebuilds it from these rows. Returns the version id.
+#[doc(hidden)]
+pub fn insert_incidents(
+    core: &Core,
+    integration_id: i64,
+    source_name: &str,
+    items: &[(SourceIncident, Vec<f32>)],
+) -> CoreResult<i64> {
+    if let Some((i, _)) = items.iter().find(|(_, v)| v.len() != DIM) {
+        return Err(CoreError::internal(format!(
+            "The vector of {} does not have {DIM} dimensions.",
+            i.number
+        )));
+    }
+    let mut conn = core.db().conn();
+    let tx = conn.transaction()?;
+    let version_id = store::create_version(&tx, integration_id, source_name, "full_sync")?;
+    for (incident, vector) in items {
+        let (record_hash, text_hash) = store::hashes(incident);
+        let id = store::upsert(
+            &tx,
+            &store::Upsert {
+                integration_id,
+                source_name,
+                incident,
+                record_hash: &record_hash,
+                text_hash: &text_hash,
+                embedding: Some(vector),
+                model: MODEL_ID,
+                version_id,
+            },
+        )?;
+        store::record_change(&tx, version_id, id, "added", None)?;
+    }
+    let n = items.len() as u64;
+    store::add_counts(
+        &tx,
+        version_id,
+        &store::Counts {
+            fetched: n,
+            added: n,
+            ..store::Counts::default()
+        },
+    )?;
+    store::set_last_version(&tx, integration_id, version_id)?;
+    store::finish_version(&tx, version_id, "success", "benchmark data", None)?;
+    tx.commit()?;
+    Ok(version_id)
+}
