@@ -18,3 +18,10 @@ pub use base::{KnowledgeBase, INDEX_FILE};
 pub use store::Counts;
 mod stats;
 pub use stats::{IntegrationStats, KbStats};
+pub mod search;
+pub use search::{
+    FacetIntegration, Facets, SearchFilters, SearchHit, SearchMethod, SearchRequest, SearchResults,
+    SnippetPart,
+};
+pub mod eval;
+pub use eval::{EvalQuery, EvalReport, Metrics};
