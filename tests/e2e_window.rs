@@ -233,8 +233,15 @@ async fn search_from_the_page(c: &Client) {
         let metas = c.find_all(Locator::Css(".hit__meta")).await.unwrap();
         let mut all = !metas.is_empty();
         for m in &metas {
-            let t = m.prop("textContent").await.unwrap().unwrap_or_default();
-            all &= t.contains(&wanted);
+            // The list re-renders when the filtered results arrive: a node read mid-render is
+            // stale, which only means "not yet".
+            match m.prop("textContent").await {
+                Ok(t) => all &= t.unwrap_or_default().contains(&wanted),
+                Err(_) => {
+                    all = false;
+                    break;
+                }
+            }
         }
         if all {
             break;

@@ -559,22 +559,85 @@ fn bm25_list(
     filters: &FilterSql,
     n: usize,
 ) -> CoreResult<Vec<(i64, f64)>> {
-    let sql = format!(
-        "SELECT incidents_fts.rowid, -bm25(incidents_fts, {BM25_WEIGHTS}) AS score
-         FROM incidents_fts JOIN incidents inc ON inc.id = incidents_fts.rowid
-         WHERE incidents_fts MATCH ? AND {}
-         ORDER BY score DESC, incidents_fts.rowid
-         LIMIT ?",
-        filters.condition
-    );
-    let mut params = vec![Value::Text(fts.to_string())];
-    params.extend(filters.params.iter().cloned());
+    let fts = prune_common_terms(conn, fts)?;
+    // Without filters the incidents table is not needed at all: joining it costs a row lookup
+    // per matching document, which at 100k incidents was more than half the query.
+    let sql = if filters.active {
+        format!(
+            "SELECT incidents_fts.rowid, -bm25(incidents_fts, {BM25_WEIGHTS}) AS score
+             FROM incidents_fts JOIN incidents inc ON inc.id = incidents_fts.rowid
+             WHERE incidents_fts MATCH ? AND {}
+             ORDER BY score DESC, incidents_fts.rowid
+             LIMIT ?",
+            filters.condition
+        )
+    } else {
+        format!(
+            "SELECT rowid, -bm25(incidents_fts, {BM25_WEIGHTS}) AS score
+             FROM incidents_fts WHERE incidents_fts MATCH ?
+             ORDER BY score DESC, rowid
+             LIMIT ?"
+        )
+    };
+    let mut params = vec![Value::Text(fts)];
+    if filters.active {
+        params.extend(filters.params.iter().cloned());
+    }
     params.push(Value::Integer(n as i64));
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt
         .query_map(params_from_iter(params), |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<Vec<(i64, f64)>>>()?;
     Ok(rows)
+}
+
+/// Knowledge bases at least this large drop their most common query words (below).
+const PRUNE_MIN_DOCS: i64 = 20_000;
+/// Words are kept, rarest first, while together they match at most this share of incidents.
+const PRUNE_SHARE: f64 = 0.15;
+
+/// At scale, BM25 costs one score per matching document, and a word found in a third of all
+/// incidents ("laptop", "connection") makes the OR query score a third of the knowledge base
+/// while adding little to the ranking (its IDF is small). So from [`PRUNE_MIN_DOCS`] incidents
+/// on, words are taken rarest first while their summed document frequency stays within
+/// [`PRUNE_SHARE`] of the incidents (the rarest word is always kept). Small knowledge bases,
+/// where every query is cheap, keep every word; the vector list always sees the whole question.
+fn prune_common_terms(conn: &Connection, fts: &str) -> CoreResult<String> {
+    let terms: Vec<&str> = fts.split(" OR ").collect();
+    if terms.len() < 2 {
+        return Ok(fts.to_string());
+    }
+    let total: i64 = conn
+        .prepare_cached("SELECT COUNT(*) FROM incidents")?
+        .query_row([], |r| r.get(0))?;
+    if total < PRUNE_MIN_DOCS {
+        return Ok(fts.to_string());
+    }
+    // Counting one word's matches walks its posting list only: about a millisecond at 100k.
+    let mut count =
+        conn.prepare_cached("SELECT COUNT(*) FROM incidents_fts WHERE incidents_fts MATCH ?")?;
+    let mut by_df = Vec::with_capacity(terms.len());
+    for t in &terms {
+        let df: i64 = count.query_row([t], |r| r.get(0))?;
+        if df > 0 {
+            by_df.push((df, *t));
+        }
+    }
+    if by_df.is_empty() {
+        return Ok(fts.to_string());
+    }
+    by_df.sort();
+    let budget = (total as f64 * PRUNE_SHARE) as i64;
+    let mut kept = Vec::new();
+    let mut used = 0;
+    for (df, t) in by_df {
+        if !kept.is_empty() && used + df > budget {
+            continue;
+        }
+        used += df;
+        kept.push(t);
+    }
+    Ok(kept.join(" OR "))
 }
 
 /// The `n` incidents most similar to `query` among the filtered ones: `(id, cosine)`.
@@ -697,7 +760,11 @@ fn hydrate(
     let placeholders = vec!["?"; ids.len()].join(", ");
 
     let snippets = match fts {
-        Some(q) => fts_snippets(conn, q, &ids, &placeholders)?,
+        Some(q) => fts_snippets(
+            conn,
+            q,
+            &ranked.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
+        )?,
         None => HashMap::new(),
     };
 
@@ -770,28 +837,30 @@ fn hydrate(
 
 type SnippetPair = (Option<String>, Option<String>);
 
-/// FTS5 snippets of the resolution and the description of each id that matches `fts`.
+/// FTS5 snippets of the resolution and the description of each id that matches `fts`. One
+/// statement per id with `rowid = ?`, which FTS5 answers by seeking in the posting lists; an
+/// `IN (…)` list made it evaluate the whole match first.
 fn fts_snippets(
     conn: &Connection,
     fts: &str,
-    ids: &[Value],
-    placeholders: &str,
+    ids: &[i64],
 ) -> CoreResult<HashMap<i64, SnippetPair>> {
     let sql = format!(
-        "SELECT rowid,
-                snippet(incidents_fts, {COL_RESOLUTION}, '{HIT_START}', '{HIT_END}', '…', {SNIPPET_TOKENS}),
+        "SELECT snippet(incidents_fts, {COL_RESOLUTION}, '{HIT_START}', '{HIT_END}', '…', {SNIPPET_TOKENS}),
                 snippet(incidents_fts, {COL_DESCRIPTION}, '{HIT_START}', '{HIT_END}', '…', {SNIPPET_TOKENS})
-         FROM incidents_fts WHERE incidents_fts MATCH ? AND rowid IN ({placeholders})"
+         FROM incidents_fts WHERE incidents_fts MATCH ?1 AND rowid = ?2"
     );
-    let mut params = vec![Value::Text(fts.to_string())];
-    params.extend(ids.iter().cloned());
-    let mut stmt = conn.prepare(&sql)?;
-    let rows = stmt
-        .query_map(params_from_iter(params), |r| {
-            Ok((r.get::<_, i64>(0)?, (r.get(1)?, r.get(2)?)))
-        })?
-        .collect::<rusqlite::Result<HashMap<i64, SnippetPair>>>()?;
-    Ok(rows)
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut out = HashMap::new();
+    for id in ids {
+        let pair = rusqlite::OptionalExtension::optional(
+            stmt.query_row(rusqlite::params![fts, id], |r| Ok((r.get(0)?, r.get(1)?))),
+        )?;
+        if let Some(pair) = pair {
+            out.insert(*id, pair);
+        }
+    }
+    Ok(out)
 }
 
 /// The resolution's snippet when it has a hit; else the start of the resolution; with no

@@ -57,6 +57,11 @@ pub fn open_connection(path: &Path) -> CoreResult<Connection> {
     // Delete triggers also fire for rows that `INSERT OR REPLACE` removes, so the full-text
     // index (maintained by triggers on `incidents`, migration 0006) cannot keep a stale entry.
     conn.pragma_update(None, "recursive_triggers", "ON")?;
+    // Searches read the full-text index and hydrate rows from a file that reaches hundreds of
+    // MB at 100k incidents: memory-mapped reads and a 32 MB page cache avoid a read syscall per
+    // page (see BENCHMARKS.md, "Knowledge base at 100k").
+    conn.pragma_update(None, "mmap_size", 256 * 1024 * 1024)?;
+    conn.pragma_update(None, "cache_size", -32_000)?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
