@@ -10,6 +10,8 @@ import type {
   ChatMode,
   ChatReply,
   ChatSession,
+  ChatSettings,
+  ChatSettingsPatch,
   Facets,
   Integration,
   IntegrationPatch,
@@ -144,6 +146,11 @@ export async function kbRebuild(onProgress: (p: RebuildProgress) => void): Promi
   await ready;
   return call('kb_rebuild', { onProgress: makeChannel<RebuildProgress>(onProgress) });
 }
+
+export const chatSettings = (): Promise<ChatSettings> => call('chat_settings');
+
+/** Saves Settings > Chat (Admin). Rejects with `validation` and `fields` keyed by input name. */
+export const chatSettingsSave = (patch: ChatSettingsPatch): Promise<ChatSettings> => call('chat_settings_save', { patch });
 
 /** The open chat session (resumed after a restart), or a new one in the configured mode. */
 export const chatSession = (): Promise<ChatSession> => call('chat_session');

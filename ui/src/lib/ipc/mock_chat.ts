@@ -1,6 +1,6 @@
 // DEV-ONLY fake of the chat commands: a bot that "answers" from canned incidents and a simulated
 // live agent that joins after a short wait, so the chat page can be tried in a browser.
-import type { AgentInfo, ChatEvent, ChatMessage, ChatMode, ChatReply, ChatSession, HandoffState } from './types';
+import type { AgentInfo, ChatEvent, ChatMessage, ChatMode, ChatReply, ChatSession, ChatSettings, ChatSettingsPatch, HandoffState } from './types';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const now = () => new Date().toISOString();
@@ -94,8 +94,40 @@ export function chatHandlers(emit: (e: ChatEvent) => void) {
     });
 
   const current = () => session ?? (session = fresh());
+  let settings: ChatSettings = {
+    mode: 'simulated',
+    instance_url: null,
+    auth: 'oauth2',
+    client_id: null,
+    username: null,
+    bot_id: null,
+    email: null,
+    webhook_port: 0,
+    tunnel: false,
+    public_hosts: [],
+    wait_timeout_s: 180,
+    secrets: { client_secret: false, password: false, va_token: false, webhook_secret: true },
+    from_env: [],
+  };
 
   return {
+    chat_settings: () => settings,
+    chat_settings_save: (a: Record<string, unknown>) => {
+      const p = a.patch as ChatSettingsPatch;
+      const { client_secret, password, va_token, webhook_secret, ...plain } = p;
+      const texts = Object.fromEntries(Object.entries(plain).map(([k, v]) => [k, v === '' ? null : v]));
+      settings = {
+        ...settings,
+        ...texts,
+        secrets: {
+          client_secret: settings.secrets.client_secret || !!client_secret,
+          password: settings.secrets.password || !!password,
+          va_token: settings.secrets.va_token || !!va_token,
+          webhook_secret: settings.secrets.webhook_secret || !!webhook_secret,
+        },
+      };
+      return settings;
+    },
     chat_session: () => current(),
     chat_new: (a: Record<string, unknown>) => (session = fresh((a.mode as ChatMode | null) ?? 'simulated')),
     chat_send: (a: Record<string, unknown>) => {

@@ -65,3 +65,8 @@ export type ChatEvent =
   | { type: "state"; session_id: string; state: HandoffState; notice: string | null; agent: AgentInfo | null }
   | { type: "typing"; session_id: string; on: boolean }
   | { type: "wait_timeout"; session_id: string; waited_s: number };
+export type ChatAuth = "oauth2" | "basic" | "token";
+/** Settings > Chat. Secrets: set / not set only. from_env: fields taken from the seed-001 environment variables (read-only here). */
+export interface ChatSettings { mode: ChatMode; instance_url: string | null; auth: ChatAuth; client_id: string | null; username: string | null; bot_id: string | null /* nowBotId */; email: string | null /* sent as emailId */; webhook_port: number; tunnel: boolean; public_hosts: string[]; wait_timeout_s: number; secrets: { client_secret: boolean; password: boolean; va_token: boolean; webhook_secret: boolean }; from_env: string[] }
+/** Absent = keep; "" clears a text. A secret: absent/null keeps the stored one, "" removes it, a string replaces it. */
+export interface ChatSettingsPatch { mode?: ChatMode; instance_url?: string; auth?: ChatAuth; client_id?: string; username?: string; bot_id?: string; email?: string; webhook_port?: number; tunnel?: boolean; public_hosts?: string[]; wait_timeout_s?: number; client_secret?: string | null; password?: string | null; va_token?: string | null; webhook_secret?: string | null }

@@ -1,0 +1,133 @@
+//! Commands of the Chat page and Settings > Chat: one `ChatService` call each.
+
+use std::sync::Arc;
+
+use supportbot_core::chat::service::{ChatMessage, ChatMode, ChatReply, ChatService, ChatSession};
+use supportbot_core::chat::{ChatSettings, ChatSettingsPatch};
+use supportbot_core::{Actor, CoreError, ErrorCode};
+use tauri::State;
+
+use super::blocking;
+use crate::desktop::AppState;
+
+/// The running chat service and who acts, or why chat is unavailable (the webhook port was
+/// taken, say): the rest of the app works without it.
+fn chat(state: &AppState) -> Result<(Arc<ChatService>, Actor), CoreError> {
+    let (_, actor) = state.acting()?;
+    match &state.chat {
+        Ok(service) => Ok((service.clone(), actor)),
+        Err(why) => Err(CoreError::new(
+            ErrorCode::ChatRefused,
+            format!("The chat console is not available: {why} Change the webhook port in Settings > Chat and restart the app."),
+        )),
+    }
+}
+
+#[tauri::command]
+pub async fn chat_settings(state: State<'_, AppState>) -> Result<ChatSettings, CoreError> {
+    let (core, actor) = state.acting()?;
+    blocking(move || core.chat_settings(&actor)).await
+}
+
+#[tauri::command]
+pub async fn chat_settings_save(
+    state: State<'_, AppState>,
+    patch: ChatSettingsPatch,
+) -> Result<ChatSettings, CoreError> {
+    let (core, actor) = state.acting()?;
+    blocking(move || core.save_chat_settings(&actor, patch)).await
+}
+
+#[tauri::command]
+pub async fn chat_session(state: State<'_, AppState>) -> Result<ChatSession, CoreError> {
+    let (chat, actor) = chat(&state)?;
+    chat.session(&actor).await
+}
+
+#[tauri::command]
+pub async fn chat_new(
+    state: State<'_, AppState>,
+    mode: Option<ChatMode>,
+) -> Result<ChatSession, CoreError> {
+    let (chat, actor) = chat(&state)?;
+    chat.new_session(&actor, mode).await
+}
+
+#[tauri::command]
+pub async fn chat_send(
+    state: State<'_, AppState>,
+    session_id: String,
+    text: String,
+) -> Result<Vec<ChatMessage>, CoreError> {
+    let (chat, actor) = chat(&state)?;
+    chat.send(&actor, &session_id, &text).await
+}
+
+#[tauri::command]
+pub async fn chat_reply(
+    state: State<'_, AppState>,
+    session_id: String,
+    reply: ChatReply,
+) -> Result<Vec<ChatMessage>, CoreError> {
+    let (chat, actor) = chat(&state)?;
+    chat.reply(&actor, &session_id, reply).await
+}
+
+#[tauri::command]
+pub async fn chat_attach(
+    state: State<'_, AppState>,
+    session_id: String,
+    file_name: String,
+    content_type: String,
+    data_base64: String,
+) -> Result<Vec<ChatMessage>, CoreError> {
+    let (chat, actor) = chat(&state)?;
+    chat.attach(&actor, &session_id, &file_name, &content_type, &data_base64)
+        .await
+}
+
+#[tauri::command]
+pub async fn chat_escalate(
+    state: State<'_, AppState>,
+    session_id: String,
+) -> Result<ChatSession, CoreError> {
+    let (chat, actor) = chat(&state)?;
+    chat.escalate(&actor, &session_id).await
+}
+
+#[tauri::command]
+pub async fn chat_cancel(
+    state: State<'_, AppState>,
+    session_id: String,
+) -> Result<ChatSession, CoreError> {
+    let (chat, actor) = chat(&state)?;
+    chat.cancel(&actor, &session_id).await
+}
+
+#[tauri::command]
+pub async fn chat_end(
+    state: State<'_, AppState>,
+    session_id: String,
+) -> Result<ChatSession, CoreError> {
+    let (chat, actor) = chat(&state)?;
+    chat.end(&actor, &session_id).await
+}
+
+#[tauri::command]
+pub async fn chat_keep_waiting(
+    state: State<'_, AppState>,
+    session_id: String,
+) -> Result<ChatSession, CoreError> {
+    let (chat, actor) = chat(&state)?;
+    chat.keep_waiting(&actor, &session_id).await
+}
+
+#[tauri::command]
+pub async fn chat_feedback(
+    state: State<'_, AppState>,
+    message_id: i64,
+    helpful: bool,
+) -> Result<(), CoreError> {
+    let (chat, actor) = chat(&state)?;
+    blocking(move || chat.feedback(&actor, message_id, helpful)).await
+}

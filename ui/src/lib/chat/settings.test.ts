@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import type { ChatSettings } from '$lib/ipc/types';
+import { formFrom, toPatch, validateForm } from './settings';
+
+const base: ChatSettings = {
+  mode: 'simulated',
+  instance_url: null,
+  auth: 'oauth2',
+  client_id: null,
+  username: null,
+  bot_id: null,
+  email: null,
+  webhook_port: 0,
+  tunnel: false,
+  public_hosts: [],
+  wait_timeout_s: 180,
+  secrets: { client_secret: false, password: true, va_token: false, webhook_secret: true },
+  from_env: [],
+};
+
+describe('chat settings form', () => {
+  it('round-trips with no changes into an empty patch, secrets left blank', () => {
+    const f = formFrom(base);
+    expect(f.wait_minutes).toBe('3');
+    expect(f.password).toBe('');
+    expect(toPatch(f, base)).toEqual({});
+  });
+
+  it('sends only what changed, and a secret only when typed', () => {
+    const f = { ...formFrom(base), mode: 'real' as const, instance_url: ' https://acme.service-now.com ', client_id: 'cid', username: 'bot', client_secret: 's3cret', public_hosts: 'a.example.com, b.example.com', tunnel: true };
+    expect(toPatch(f, base)).toEqual({
+      mode: 'real',
+      instance_url: 'https://acme.service-now.com',
+      client_id: 'cid',
+      username: 'bot',
+      client_secret: 's3cret',
+      tunnel: true,
+      public_hosts: ['a.example.com', 'b.example.com'],
+    });
+  });
+
+  it('clears a text with an empty string', () => {
+    const was = { ...base, bot_id: 'old-bot' };
+    expect(toPatch({ ...formFrom(was), bot_id: ' ' }, was)).toEqual({ bot_id: '' });
+  });
+
+  it('explains what to fix, next to each field', () => {
+    const f = { ...formFrom(base), mode: 'real' as const, instance_url: 'acme', webhook_port: '70000', wait_minutes: '0', tunnel: true };
+    expect(validateForm(f)).toEqual({
+      instance_url: 'Enter your instance URL, like https://acme.service-now.com.',
+      username: 'Enter the integration user.',
+      client_id: 'Enter the OAuth client id.',
+      webhook_port: 'Use a port from 1 to 65535, or 0 to pick a free one.',
+      wait_timeout_s: 'Wait between 1 and 60 minutes for an agent.',
+      public_hosts: 'Name the public host name(s) of your tunnel, or turn tunnel mode off.',
+    });
+    expect(validateForm(formFrom(base))).toEqual({});
+  });
+});

@@ -1,0 +1,76 @@
+import type { ChatSettings, ChatSettingsPatch } from '$lib/ipc/types';
+
+export interface ChatForm {
+  mode: ChatSettings['mode'];
+  instance_url: string;
+  auth: ChatSettings['auth'];
+  client_id: string;
+  username: string;
+  bot_id: string;
+  email: string;
+  webhook_port: string;
+  tunnel: boolean;
+  public_hosts: string;
+  wait_minutes: string;
+  client_secret: string;
+  password: string;
+  va_token: string;
+  webhook_secret: string;
+}
+
+export const SECRET_FIELDS = ['client_secret', 'password', 'va_token', 'webhook_secret'] as const;
+
+export function formFrom(s: ChatSettings): ChatForm {
+  return {
+    mode: s.mode,
+    instance_url: s.instance_url ?? '',
+    auth: s.auth,
+    client_id: s.client_id ?? '',
+    username: s.username ?? '',
+    bot_id: s.bot_id ?? '',
+    email: s.email ?? '',
+    webhook_port: String(s.webhook_port),
+    tunnel: s.tunnel,
+    public_hosts: s.public_hosts.join(', '),
+    wait_minutes: String(Math.round(s.wait_timeout_s / 60)),
+    client_secret: '',
+    password: '',
+    va_token: '',
+    webhook_secret: '',
+  };
+}
+
+/** Field errors the UI can tell before asking the core (the core checks everything again). */
+export function validateForm(f: ChatForm): Record<string, string> {
+  const e: Record<string, string> = {};
+  const port = Number(f.webhook_port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) e.webhook_port = 'Use a port from 1 to 65535, or 0 to pick a free one.';
+  const wait = Number(f.wait_minutes);
+  if (!Number.isInteger(wait) || wait < 1 || wait > 60) e.wait_timeout_s = 'Wait between 1 and 60 minutes for an agent.';
+  if (f.mode === 'real') {
+    if (!/^https:\/\/\S+$/i.test(f.instance_url.trim())) e.instance_url = 'Enter your instance URL, like https://acme.service-now.com.';
+    if (f.auth !== 'token' && f.username.trim() === '') e.username = 'Enter the integration user.';
+    if (f.auth === 'oauth2' && f.client_id.trim() === '') e.client_id = 'Enter the OAuth client id.';
+  }
+  if (f.tunnel && f.public_hosts.trim() === '') e.public_hosts = 'Name the public host name(s) of your tunnel, or turn tunnel mode off.';
+  return e;
+}
+
+/** Only what changed; secrets only when typed (blank keeps the stored one). */
+export function toPatch(f: ChatForm, was: ChatSettings): ChatSettingsPatch {
+  const p: ChatSettingsPatch = {};
+  // A text sent as "" clears it in the core.
+  for (const k of ['instance_url', 'client_id', 'username', 'bot_id', 'email'] as const) {
+    const v = f[k].trim();
+    if (v !== (was[k] ?? '')) p[k] = v;
+  }
+  if (f.mode !== was.mode) p.mode = f.mode;
+  if (f.auth !== was.auth) p.auth = f.auth;
+  if (Number(f.webhook_port) !== was.webhook_port) p.webhook_port = Number(f.webhook_port);
+  if (f.tunnel !== was.tunnel) p.tunnel = f.tunnel;
+  const hosts = f.public_hosts.split(/[\s,]+/).filter((h) => h !== '');
+  if (hosts.join(',') !== was.public_hosts.join(',')) p.public_hosts = hosts;
+  if (Number(f.wait_minutes) * 60 !== was.wait_timeout_s) p.wait_timeout_s = Number(f.wait_minutes) * 60;
+  for (const k of SECRET_FIELDS) if (f[k] !== '') p[k] = f[k];
+  return p;
+}
