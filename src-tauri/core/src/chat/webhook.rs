@@ -31,14 +31,15 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::{ConnectInfo, Path as UrlPath, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Value};
@@ -51,6 +52,8 @@ use crate::error::{CoreError, CoreResult, ErrorCode};
 
 /// The path seed 001 gives.
 pub const WEBHOOK_PATH: &str = "/api/v1/snowBot/receiveMessage";
+/// Where attachments are served: seed 002 sends files as URLs the VA fetches.
+pub const ATTACHMENT_PATH: &str = "/api/v1/snowBot/attachments";
 /// How many delivery identities each session remembers for duplicate detection.
 const REMEMBERED_IDS: usize = 4096;
 
@@ -66,6 +69,9 @@ pub struct WebhookConfig {
     pub tunnel_hosts: Vec<String>,
     /// How long a payload may wait for an earlier one that overtook it.
     pub reorder_window: Duration,
+    /// Where files the user attached are kept; served at [`ATTACHMENT_PATH`]`/<token>` (see
+    /// [`attachment`]). `None`: no attachments.
+    pub attachments_dir: Option<PathBuf>,
 }
 
 impl WebhookConfig {
@@ -75,6 +81,7 @@ impl WebhookConfig {
             secret,
             tunnel_hosts: Vec::new(),
             reorder_window: Duration::from_millis(250),
+            attachments_dir: None,
         }
     }
 }
@@ -156,9 +163,11 @@ impl WebhookServer {
             sink,
             sessions: Mutex::new(HashMap::new()),
             arrivals: Mutex::new(0),
+            attachments_dir: config.attachments_dir,
         });
         let app = Router::new()
             .route(WEBHOOK_PATH, post(receive))
+            .route(&format!("{ATTACHMENT_PATH}/{{token}}"), get(attachment))
             .with_state(state);
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -216,6 +225,7 @@ struct Shared {
     sink: Arc<dyn ConversationSink>,
     sessions: Mutex<HashMap<String, SessionState>>,
     arrivals: Mutex<u64>,
+    attachments_dir: Option<PathBuf>,
 }
 
 /// Per conversation: recent delivery ids, the highest order key, and the worker's queue.
@@ -418,6 +428,53 @@ async fn receive(
             )
         }
     }
+}
+
+/// `GET /api/v1/snowBot/attachments/<token>`: a file the user attached, for the VA to fetch.
+/// Same peer and Host rules as the webhook; no bearer (the VA fetches attachment URLs without
+/// one), so the token is the capability: 256 random bits, hex, checked for shape before it
+/// touches the file system (no path traversal). Files live in `attachments_dir` as
+/// `<token>.bin` with `<token>.json` holding the file name and content type.
+async fn attachment(
+    State(shared): State<Arc<Shared>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    UrlPath(token): UrlPath<String>,
+) -> Response {
+    if !peer_allowed(peer.ip()) {
+        return answer(StatusCode::FORBIDDEN, "only local connections are accepted");
+    }
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    if !host_allowed(host, shared.port, &shared.tunnel_hosts) {
+        return answer(StatusCode::FORBIDDEN, "this Host is not accepted");
+    }
+    let not_found = || answer(StatusCode::NOT_FOUND, "no such attachment");
+    let Some(dir) = &shared.attachments_dir else {
+        return not_found();
+    };
+    if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return not_found();
+    }
+    let (Ok(bytes), Ok(meta)) = (
+        tokio::fs::read(dir.join(format!("{token}.bin"))).await,
+        tokio::fs::read(dir.join(format!("{token}.json"))).await,
+    ) else {
+        return not_found();
+    };
+    let meta: Value = serde_json::from_slice(&meta).unwrap_or(Value::Null);
+    let content_type = meta["content_type"]
+        .as_str()
+        .and_then(|c| header::HeaderValue::from_str(c).ok())
+        .unwrap_or(header::HeaderValue::from_static("application/octet-stream"));
+    let mut response = (StatusCode::OK, bytes).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, content_type);
+    response.headers_mut().insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        header::HeaderValue::from_static("nosniff"),
+    );
+    response
 }
 
 /// The ordered delivery worker of one session: collects a batch for `window` after its first
