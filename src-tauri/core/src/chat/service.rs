@@ -134,7 +134,8 @@ pub struct ChatReply {
 pub enum ChatEvent {
     Message {
         session_id: String,
-        message: ChatMessage,
+        /// Boxed: the largest variant by far; serialises as the message itself.
+        message: Box<ChatMessage>,
     },
     State {
         session_id: String,
@@ -1205,6 +1206,7 @@ impl Inner {
         inbound: &Inbound,
     ) -> CoreResult<Vec<ChatMessage>> {
         let payload = &inbound.payload;
+        let before = (live.handoff.state, live.agent.clone());
         for item in &payload.body {
             if let Some(info) = &item.agent_info {
                 if info.agent_name.as_deref().is_some_and(|n| !n.is_empty()) {
@@ -1239,11 +1241,10 @@ impl Inner {
             }
         };
         if let Some(m) =
-            stored.filter(|m| !(m.body.is_empty() && m.text.is_none()) && !typing_only(&m.body))
+            stored.filter(|m| !(typing_only(&m.body) || m.body.is_empty() && m.text.is_none()))
         {
             self.emit_message(session, &m);
         }
-        let before = (live.handoff.state, live.agent.clone());
         let effects = live
             .handoff
             .apply(Event::Inbound(Signal::of(payload)))
@@ -1359,7 +1360,7 @@ impl Inner {
     fn emit_message(&self, session: &Session, m: &ChatMessage) {
         self.emit(ChatEvent::Message {
             session_id: session.id.to_string(),
-            message: m.clone(),
+            message: Box::new(m.clone()),
         });
     }
 
