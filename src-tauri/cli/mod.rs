@@ -48,7 +48,8 @@ pub enum Command {
     Profiles(profiles::ProfilesCommand),
     /// Sync an integration now: pull new and changed incidents into the knowledge base.
     Sync(sync::SyncArgs),
-    /// Knowledge base: statistics, version history, rollback, integrity check and rebuild.
+    /// Knowledge base: statistics, search, retrieval evaluation, version history, rollback,
+    /// integrity check and rebuild.
     #[command(subcommand)]
     Kb(kb::KbCommand),
     /// Serve the ServiceNow/Jira simulator (demo data, test peer) until stopped.

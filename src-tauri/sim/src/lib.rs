@@ -7,7 +7,8 @@
 //!
 //! Code map (each module has one job):
 //! - `data`: deterministic generator of realistic IT incidents, users, journals (public: benches).
-//! - `catalog`: the problem scenarios and word lists the generator draws from.
+//! - `catalog`: the problem scenarios and word lists the generator draws from (public: labelled
+//!   search evaluation sets are built from the scenarios).
 //! - `query`: encoded-query parser and evaluator (public: pure, unit-tested).
 //! - `store`: the in-memory tables behind one lock, with a cache of ordered query results.
 //! - `table_api`: `/api/now/table` rendering, paging headers and error bodies.
@@ -25,7 +26,7 @@
 )]
 
 mod auth;
-mod catalog;
+pub mod catalog;
 mod control;
 pub mod data;
 mod errors;

@@ -281,6 +281,33 @@ impl VectorIndex {
         Ok((found > 0).then_some(v))
     }
 
+    /// [`VectorIndex::search`] restricted to the keys `allow` accepts, filtered inside the
+    /// graph walk (usearch `filtered_search`), so up to `k` allowed keys come back even when
+    /// most of the nearest vectors are filtered out. With a very selective filter the walk can
+    /// end before it finds `k`; callers that need exact results over a small allowed set score
+    /// the stored embeddings directly instead.
+    pub fn search_filtered(
+        &self,
+        query: &[f32],
+        k: usize,
+        allow: impl Fn(u64) -> bool,
+    ) -> CoreResult<Vec<(u64, f32)>> {
+        check_dim(query)?;
+        if k == 0 || self.is_empty() {
+            return Ok(Vec::new());
+        }
+        let matches = self
+            .index
+            .filtered_search(query, k, allow)
+            .map_err(|e| CoreError::internal(format!("Searching the vector index failed: {e}. Try again; if it persists, rebuild the knowledge base index.")))?;
+        Ok(matches
+            .keys
+            .into_iter()
+            .zip(matches.distances)
+            .map(|(key, distance)| (key, 1.0 - distance))
+            .collect())
+    }
+
     /// Writes the index to its file atomically: readers see the old or the new file, never a
     /// partial one, even if the app dies mid-save.
     pub fn save(&self) -> CoreResult<()> {

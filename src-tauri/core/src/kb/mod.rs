@@ -26,3 +26,10 @@ pub mod versions;
 pub use check::{KbCheck, RebuildProgress, RebuildReport};
 pub use rollback::{RollbackPhase, RollbackProgress};
 pub use versions::{FieldDiff, SkippedRecord, VersionChange, VersionDetail, VersionSummary};
+pub mod search;
+pub use search::{
+    FacetIntegration, Facets, SearchFilters, SearchHit, SearchMethod, SearchRequest, SearchResults,
+    SnippetPart,
+};
+pub mod eval;
+pub use eval::{EvalQuery, EvalReport, Metrics};

@@ -15,6 +15,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (3, include_str!("../../migrations/0003_knowledge_base.sql")),
     (4, include_str!("../../migrations/0004_sync_schedule.sql")),
     (5, include_str!("../../migrations/0005_sync_filters.sql")),
+    (6, include_str!("../../migrations/0006_search.sql")),
     (7, include_str!("../../migrations/0007_versions.sql")),
     (8, include_str!("../../migrations/0008_chat.sql")),
 ];

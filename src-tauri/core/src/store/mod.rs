@@ -54,6 +54,9 @@ pub fn open_connection(path: &Path) -> CoreResult<Connection> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // Delete triggers also fire for rows that `INSERT OR REPLACE` removes, so the full-text
+    // index (maintained by triggers on `incidents`, migration 0006) cannot keep a stale entry.
+    conn.pragma_update(None, "recursive_triggers", "ON")?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

@@ -22,6 +22,8 @@ const CODE_SET: Record<ErrorCode, true> = {
   malformed_response: true,
   query_invalid: true,
   cancelled: true,
+  va_rejected: true,
+  chat_refused: true,
   internal: true,
 };
 const CODES = Object.keys(CODE_SET) as readonly ErrorCode[];
