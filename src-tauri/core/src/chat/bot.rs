@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::access::Actor;
 use crate::error::CoreResult;
+use crate::kb::SearchRequest;
 use crate::Core;
 
 /// Matches fetched per question; the answer cites the best [`CITED`].
@@ -70,42 +71,28 @@ pub struct Match {
     pub vector_rank: Option<u32>,
 }
 
-/// The retrieval, in one place: the knowledge base's search for `question`, best first.
-///
-/// Until `Core::kb_search` (hybrid BM25 + vector) is merged this is the vector half alone over
-/// the same index; then it becomes one `kb_search(&actor, &SearchRequest{query, k, "hybrid"})`
-/// call mapping `SearchHit` fields one to one.
+/// The retrieval, in one place: the knowledge base's hybrid search (BM25 + vector, fused by
+/// reciprocal rank) for `question`, best first. The question is cut to the search's limits
+/// (a chat message can be longer than a search box allows).
 fn search(core: &Core, actor: &Actor, question: &str, k: usize) -> CoreResult<Vec<Match>> {
-    actor.require(crate::Permission::IntegrationView)?;
-    let vector = core.knowledge_base().embedder()?.embed_one(question)?;
-    let conn = core.db().conn();
-    let found = match core.knowledge_base().index(&conn)?.as_ref() {
-        Some(index) => index.search(&vector, k)?,
-        None => Vec::new(),
-    };
-    let mut matches = Vec::new();
-    for (rank, (key, similarity)) in found.into_iter().enumerate() {
-        let row = conn
-            .query_row(
-                "SELECT number, short_description, link FROM incidents WHERE id = ?1",
-                [key as i64],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .optional()?;
-        if let Some((number, short_description, link)) = row {
-            matches.push(Match {
-                incident_id: key as i64,
-                number,
-                short_description,
-                link,
-                score: f64::from(similarity),
-                similarity: Some(similarity),
-                bm25_rank: None,
-                vector_rank: Some(rank as u32 + 1),
-            });
-        }
-    }
-    Ok(matches)
+    let query: String = question.chars().take(500).collect();
+    let mut request = SearchRequest::new(query);
+    request.k = k;
+    let results = core.kb_search(actor, &request)?;
+    Ok(results
+        .hits
+        .into_iter()
+        .map(|h| Match {
+            incident_id: h.incident_id,
+            number: h.number,
+            short_description: h.short_description,
+            link: h.link,
+            score: h.score,
+            similarity: h.similarity,
+            bm25_rank: h.bm25_rank,
+            vector_rank: h.vector_rank,
+        })
+        .collect())
 }
 
 /// The heuristic of the module docs, from the ranked matches.
@@ -168,6 +155,10 @@ pub fn answer(core: &Core, actor: &Actor, question: &str) -> CoreResult<BotAnswe
     actor.require(crate::Permission::IntegrationView)?;
     if incident_count(core)? == 0 {
         return Ok(empty_knowledge_base());
+    }
+    if !question.chars().any(char::is_alphanumeric) {
+        // Nothing to search for (the search refuses wordless queries).
+        return compose(&[], |_| Ok(None));
     }
     let matches = search(core, actor, question, K)?;
     compose(&matches, |id| resolution(core, id))
