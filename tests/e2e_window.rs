@@ -121,6 +121,10 @@ async fn text_contains(c: &Client, css: &str, want: &str) -> String {
     }
 }
 
+async fn click(c: &Client, css: &str) {
+    el(c, css).await.click().await.unwrap();
+}
+
 async fn type_into(c: &Client, css: &str, text: &str) {
     let e = el(c, css).await;
     e.clear().await.unwrap();
@@ -174,22 +178,14 @@ async fn screenshot(c: &Client, name: &str) {
 /// Searches the synced demo data the way a user asks (a symptom, not a title) and checks that the
 /// hits carry a number, a highlighted resolution, a score and a link to the source record.
 async fn search_from_the_page(c: &Client) {
-    el(c, r#"[data-testid="nav-kb-search"]"#)
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(c, r#"[data-testid="nav-kb-search"]"#).await;
     type_into(
         c,
         r#"[data-testid="kb-query"]"#,
         "my laptop cannot reach the office network from home",
     )
     .await;
-    el(c, r#"[data-testid="kb-search"]"#)
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(c, r#"[data-testid="kb-search"]"#).await;
     text_contains(
         c,
         r#"[data-testid="kb-results-summary"]"#,
@@ -260,21 +256,9 @@ async fn roll_back_from_version_history(c: &Client, card: &str, demo_url: &str) 
         "/sim/records/incident",
         r#"{"short_description":"E2E printer smoke","description":"The third-floor printer smokes when printing duplex.","priority":"2","category":"hardware","state":"6","close_notes":"Replaced the fuser unit."}"#,
     );
-    el(c, r#"[data-testid="nav-integrations"]"#)
-        .await
-        .click()
-        .await
-        .unwrap();
-    el(c, &format!("{card} [data-testid=\"card-header\"]"))
-        .await
-        .click()
-        .await
-        .unwrap();
-    el(c, &format!("{card} [data-testid=\"card-sync\"]"))
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(c, r#"[data-testid="nav-integrations"]"#).await;
+    click(c, &format!("{card} [data-testid=\"card-header\"]")).await;
+    click(c, &format!("{card} [data-testid=\"card-sync\"]")).await;
     text_contains(
         c,
         &format!("{card} [data-testid=\"sync-result\"]"),
@@ -282,42 +266,23 @@ async fn roll_back_from_version_history(c: &Client, card: &str, demo_url: &str) 
     )
     .await;
 
-    el(c, r#"[data-testid="nav-knowledge-base"]"#)
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(c, r#"[data-testid="nav-knowledge-base"]"#).await;
     text_contains(c, r#"[data-testid="kb-stat-incidents"]"#, "501").await;
     let v2 = r#"[data-testid="version-row"][data-version="2"]"#;
     text_contains(c, v2, "Current").await;
-    el(c, &format!("{v2} [data-testid=\"version-open\"]"))
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(c, &format!("{v2} [data-testid=\"version-open\"]")).await;
     text_contains(c, r#"[data-testid="version-changes"]"#, "E2E printer smoke").await;
-    el(c, r#"[data-testid="version-detail"] .modal__footer .btn"#)
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(c, r#"[data-testid="version-detail"] .modal__footer .btn"#).await;
     gone(c, r#"[data-testid="version-detail"]"#).await;
 
     let v1 = r#"[data-testid="version-row"][data-version="1"]"#;
-    el(c, &format!("{v1} [data-testid=\"version-rollback\"]"))
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(c, &format!("{v1} [data-testid=\"version-rollback\"]")).await;
     text_contains(c, r#"[data-testid="rollback-dialog"]"#, "500 incidents").await;
-    el(
+    click(
         c,
         r#"[data-testid="rollback-dialog"] [data-testid="confirm-ok"]"#,
     )
-    .await
-    .click()
-    .await
-    .unwrap();
+    .await;
     text_contains(
         c,
         r#"[data-testid="kb-notice"]"#,
@@ -334,22 +299,10 @@ async fn roll_back_from_version_history(c: &Client, card: &str, demo_url: &str) 
     screenshot(c, "e2e-kb-versions.png").await;
 
     // The rolled-back incident is gone from search too.
-    el(c, r#"[data-testid="nav-kb-search"]"#)
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(c, r#"[data-testid="nav-kb-search"]"#).await;
     type_into(c, r#"[data-testid="kb-query"]"#, "E2E printer smoke").await;
-    el(c, r#"[data-testid="filter-method"] option[value="bm25"]"#)
-        .await
-        .click()
-        .await
-        .unwrap();
-    el(c, r#"[data-testid="kb-search"]"#)
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(c, r#"[data-testid="filter-method"] option[value="bm25"]"#).await;
+    click(c, r#"[data-testid="kb-search"]"#).await;
     let summary = text_contains(c, r#"[data-testid="kb-results-summary"]"#, "500 incidents").await;
     assert!(!summary.contains("501"), "{summary}");
     for h in c

@@ -335,6 +335,7 @@ fn measure(dir: &Path) {
             percentile_ms(&both, 1.0)
         );
         questions_done = Some(vectors);
+        end_to_end(&core, &questions, &mut results);
     } else {
         println!(
             "Query embedding: SKIPPED, model not installed (run `bash scripts/fetch-model.sh`)"
@@ -435,39 +436,34 @@ fn read_vectors(path: &Path) -> Vec<Vec<f32>> {
     floats.chunks_exact(DIM).map(<[f32]>::to_vec).collect()
 }
 
-// END-TO-END: Core::kb_search
-//
-// Enable when the search branch (stream S) merges: uncomment, import `serde_json::json`, and
-// call `end_to_end(&core, &questions(), &mut results)` from `measure` after the embedding
-// rows (the model is loaded by then, so the first query does not pay for it), then add the
-// three `e2e_*` rows to `summary`. The request is built from JSON so it does not depend on
-// whether `method` is an enum or a string. The FTS5 table must cover the benchmark's rows: if
-// migration 0006 fills it by triggers on `incidents`, `bench_support::insert_incidents` already
-// does; otherwise rebuild it after the insert in `prepare`.
-//
-// fn end_to_end(core: &Core, questions: &[String], results: &mut Results) {
-//     use supportbot_core::kb::search::SearchRequest;
-//     let actor = core.actor(None, None).expect("actor");
-//     for method in ["hybrid", "bm25", "vector"] {
-//         let request = |q: &str| -> SearchRequest {
-//             serde_json::from_value(json!({ "query": q, "k": K, "method": method }))
-//                 .expect("search request")
-//         };
-//         core.kb_search(&actor, &request("warm up the caches")).expect("warm-up");
-//         let latencies = time_each(questions, |q| {
-//             let found = core.kb_search(&actor, &request(q)).expect("kb_search");
-//             assert!(!found.hits.is_empty(), "no hits for {q:?}");
-//         });
-//         results.put_latency(&format!("e2e_{method}"), &latencies);
-//         println!(
-//             "Core::kb_search {method}, {} questions: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
-//             latencies.len(),
-//             percentile_ms(&latencies, 0.5),
-//             percentile_ms(&latencies, 0.99),
-//             percentile_ms(&latencies, 1.0)
-//         );
-//     }
-// }
+/// The whole query path users hit: `Core::kb_search` (query embedding, FTS5 BM25, vector search,
+/// fusion, snippets, row reads) for each method, over the same questions.
+fn end_to_end(core: &Core, questions: &[String], results: &mut Results) {
+    use supportbot_core::kb::{SearchFilters, SearchRequest};
+    let actor = core.actor(None, None).expect("actor");
+    for method in ["hybrid", "bm25", "vector"] {
+        let request = |q: &str| SearchRequest {
+            query: q.to_string(),
+            k: K,
+            method: method.to_string(),
+            filters: SearchFilters::default(),
+        };
+        core.kb_search(&actor, &request("warm up the caches"))
+            .expect("warm-up");
+        let latencies = time_each(questions, |q| {
+            let found = core.kb_search(&actor, &request(q)).expect("kb_search");
+            assert!(!found.hits.is_empty(), "no hits for {q:?}");
+        });
+        results.put_latency(&format!("e2e_{method}"), &latencies);
+        println!(
+            "Core::kb_search {method}, {} questions: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+            latencies.len(),
+            percentile_ms(&latencies, 0.5),
+            percentile_ms(&latencies, 0.99),
+            percentile_ms(&latencies, 1.0)
+        );
+    }
+}
 
 // ---- Report ---------------------------------------------------------------------------------------
 
@@ -587,6 +583,17 @@ fn summary(r: &Results) {
         verdict("embed_search_p50_ms", |v| v < 15.0),
         verdict("embed_search_p99_ms", |v| v < 50.0)
     );
+    for method in ["hybrid", "bm25", "vector"] {
+        let key = |stat: &str| format!("e2e_{method}_{stat}_ms");
+        println!(
+            "| **`Core::kb_search` {method}** (embedding, FTS5, vectors, fusion, rows), p50 / p99 / max (ms) | {} / {} / {} | p50 < 15 {}, p99 < 50 {} |",
+            fmt(&key("p50"), 2),
+            fmt(&key("p99"), 2),
+            fmt(&key("max"), 2),
+            match r.num(&key("p50")) { Some(v) if v < 15.0 => "met", Some(_) => "MISSED", None => "-" },
+            match r.num(&key("p99")) { Some(v) if v < 50.0 => "met", Some(_) => "MISSED", None => "-" },
+        );
+    }
     println!(
         "\nLoad average: {} (measuring process start), {} (end)",
         r.get("loadavg_child").unwrap_or("?"),

@@ -4,7 +4,6 @@ import IntegrationsPage from '$lib/integrations/IntegrationsPage.svelte';
 import ProfilesPage from '$lib/profiles/ProfilesPage.svelte';
 import SearchPage from '$lib/kb/SearchPage.svelte';
 import KnowledgeBasePage from '$lib/kb/KnowledgeBasePage.svelte';
-import ChatPage from '$lib/chat/ChatPage.svelte';
 
 export interface NavItem {
   /** Route id, used in the URL hash: #/<id>. */
@@ -25,10 +24,6 @@ export interface NavSection {
  * here; the sidebar and router pick them up. Only list pages that exist.
  */
 export const NAV: NavSection[] = [
-  {
-    label: 'Support',
-    items: [{ id: 'chat', label: 'Chat', icon: 'chat', testid: 'nav-chat', component: ChatPage }],
-  },
   {
     label: 'Knowledge',
     items: [{ id: 'kb/search', label: 'Search', icon: 'search', testid: 'nav-kb-search', component: SearchPage }],
