@@ -2,6 +2,7 @@
 //! window. `--json` prints machine-readable output; a failure then ends with one
 //! `{"error":{"code":…,"message":…}}` line on stdout and a non-zero exit code.
 
+mod chat;
 mod integrations;
 mod kb;
 mod output;
@@ -54,6 +55,8 @@ pub enum Command {
     Kb(kb::KbCommand),
     /// Serve the ServiceNow/Jira simulator (demo data, test peer) until stopped.
     Sim(sim::SimArgs),
+    /// Chat console: the knowledge-base bot and live-agent handoff, one stdin line a message.
+    Chat(chat::ChatArgs),
 }
 
 /// Runs a subcommand; returns the exit code.
@@ -82,6 +85,7 @@ fn with_core(profile: Option<String>, out: Output, command: Command) -> CoreResu
         Command::Sync(args) => sync::run(&ctx, args),
         Command::Kb(cmd) => kb::run(&ctx, cmd).map(|()| 0),
         Command::Sim(args) => sim::run(args).map(|()| 0),
+        Command::Chat(args) => chat::run(&ctx, args),
     }
 }
 

@@ -92,6 +92,10 @@ impl Core {
         &self.jobs
     }
 
+    pub(crate) fn vault(&self) -> &Vault {
+        &self.vault
+    }
+
     pub fn secret_store(&self) -> SecretStoreInfo {
         self.vault.info()
     }

@@ -30,7 +30,7 @@ use serde::Serialize;
 use super::va::model::{ActionKind, VaPayload, WireStatus};
 
 /// Seed 001's status values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum State {
     /// Talking to the bot.

@@ -6,8 +6,22 @@
 //! - `webhook`: the loopback HTTP server the VA posts its replies to.
 //! - `handoff`: the pure state machine active → waiting → connected → completed | fail | cancelled.
 //! - `store`: chat sessions, transcripts and feedback in SQLite.
+//! - `bot`: the knowledge-base bot (answers with citations and a confidence).
+//! - `sanitize`: OutputHtml allow-list (ammonia) and plain-text rendering of body elements.
+//! - `settings`: Settings > Chat (non-secret JSON + vault secrets, seed-001 env overrides).
+//! - `service`: `ChatService`, the console engine the UI and CLI call; events on a broadcast.
 
+pub mod bot;
 pub mod handoff;
+pub mod sanitize;
+pub mod service;
+pub mod settings;
 pub mod store;
 pub mod va;
 pub mod webhook;
+
+pub use service::{
+    AgentInfo, ChatAttachment, ChatEvent, ChatMessage, ChatOptions, ChatReply, ChatService,
+    ChatSession, Feedback,
+};
+pub use settings::{ChatAuth, ChatSecretFlags, ChatSettings, ChatSettingsPatch};

@@ -23,7 +23,7 @@ use crate::error::{CoreError, CoreResult};
 /// Stored instead of a masked answer.
 pub const SECURE_PLACEHOLDER: &str = "•••••• (hidden: a secure answer is never stored)";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
     Simulated,
@@ -38,7 +38,7 @@ impl Mode {
         }
     }
 
-    fn parse(text: &str) -> Mode {
+    pub fn parse(text: &str) -> Mode {
         if text == "real" {
             Mode::Real
         } else {
@@ -62,7 +62,7 @@ pub struct Session {
     pub ended_at: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
     User,
@@ -326,10 +326,12 @@ pub fn add_local(
     .ok_or_else(|| CoreError::internal("message not stored"))
 }
 
-/// What of a payload is kept: the elements and flags, never the echoed `message`.
+/// What of a payload is kept: the body elements as received (seed 002's shapes, which the UI
+/// renders; OutputHtml is sanitised when read, see `chat::sanitize`) and the flags, never the
+/// echoed `message`.
 pub fn payload_record(payload: &VaPayload) -> Value {
     json!({
-        "body": payload.body,
+        "body": payload.raw_body,
         "agentChat": payload.agent_chat,
         "completed": payload.completed,
         "takeControl": payload.take_control,

@@ -23,22 +23,28 @@
 //! **Order.** Each session has one delivery worker. A payload's order key is its `timestamp`
 //! (seconds or milliseconds, normalised to ms); a payload without one takes the highest key seen
 //! in its session, so it sorts after everything before it (arrival order breaks ties). The worker
-//! collects payloads for `reorder_window` after the first one of a batch arrives, then hands the
-//! batch to the sink sorted by key. So a payload overtaken by at most the window is still
+//! is a sliding reorder buffer: each payload is held for `reorder_window` after it arrives, and
+//! the lowest key is handed to the sink when its time is up. So a payload overtaken by at most
+//! the window is still
 //! delivered in order; one later than that is delivered anyway, marked `late`, and the store
 //! orders the transcript by key. The 200 does not wait for the window: a VA that sends one
 //! payload at a time (as the simulator does) would otherwise stall behind the window each time.
+//! A payload joins the worker's queue when it arrives, before it is stored, and the worker
+//! waits for the store's outcome before handing it over (skipping duplicates and failures):
+//! so the window measures how far arrivals overtake each other, not how long each SQLite write
+//! took under load (the load test showed store latency alone exceeding the window).
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::{ConnectInfo, Path as UrlPath, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Value};
@@ -51,6 +57,8 @@ use crate::error::{CoreError, CoreResult, ErrorCode};
 
 /// The path seed 001 gives.
 pub const WEBHOOK_PATH: &str = "/api/v1/snowBot/receiveMessage";
+/// Where attachments are served: seed 002 sends files as URLs the VA fetches.
+pub const ATTACHMENT_PATH: &str = "/api/v1/snowBot/attachments";
 /// How many delivery identities each session remembers for duplicate detection.
 const REMEMBERED_IDS: usize = 4096;
 
@@ -66,6 +74,9 @@ pub struct WebhookConfig {
     pub tunnel_hosts: Vec<String>,
     /// How long a payload may wait for an earlier one that overtook it.
     pub reorder_window: Duration,
+    /// Where files the user attached are kept; served at [`ATTACHMENT_PATH`]`/<token>` (see
+    /// [`attachment`]). `None`: no attachments.
+    pub attachments_dir: Option<PathBuf>,
 }
 
 impl WebhookConfig {
@@ -75,6 +86,7 @@ impl WebhookConfig {
             secret,
             tunnel_hosts: Vec::new(),
             reorder_window: Duration::from_millis(250),
+            attachments_dir: None,
         }
     }
 }
@@ -156,9 +168,11 @@ impl WebhookServer {
             sink,
             sessions: Mutex::new(HashMap::new()),
             arrivals: Mutex::new(0),
+            attachments_dir: config.attachments_dir,
         });
         let app = Router::new()
             .route(WEBHOOK_PATH, post(receive))
+            .route(&format!("{ATTACHMENT_PATH}/{{token}}"), get(attachment))
             .with_state(state);
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -216,6 +230,7 @@ struct Shared {
     sink: Arc<dyn ConversationSink>,
     sessions: Mutex<HashMap<String, SessionState>>,
     arrivals: Mutex<u64>,
+    attachments_dir: Option<PathBuf>,
 }
 
 /// Per conversation: recent delivery ids, the highest order key, and the worker's queue.
@@ -223,7 +238,9 @@ struct SessionState {
     seen: HashSet<String>,
     seen_order: VecDeque<String>,
     max_key: i64,
-    queue: mpsc::UnboundedSender<Inbound>,
+    /// Each payload is queued when it arrives, with the outcome of storing it to follow, so
+    /// the reorder window measures arrival order, not how long each store took.
+    queue: mpsc::UnboundedSender<(Inbound, oneshot::Receiver<bool>)>,
 }
 
 fn answer(status: StatusCode, message: &str) -> Response {
@@ -398,12 +415,12 @@ async fn receive(
         late: false,
         payload,
     };
-    match shared.sink.accept(&inbound) {
-        Ok(Accepted::New) => {
-            let _ = queue.send(inbound);
-            answer(StatusCode::OK, "")
-        }
-        Ok(Accepted::Duplicate) => answer(StatusCode::OK, ""),
+    let (stored, outcome) = oneshot::channel();
+    let _ = queue.send((inbound.clone(), outcome));
+    let accepted = shared.sink.accept(&inbound);
+    let _ = stored.send(matches!(accepted, Ok(Accepted::New)));
+    match accepted {
+        Ok(Accepted::New) | Ok(Accepted::Duplicate) => answer(StatusCode::OK, ""),
         Err(reason) => {
             // Forget the id so the VA's retry is not mistaken for a duplicate.
             if let Ok(mut sessions) = shared.sessions.lock() {
@@ -420,30 +437,120 @@ async fn receive(
     }
 }
 
-/// The ordered delivery worker of one session: collects a batch for `window` after its first
-/// payload, then hands it over sorted by (order key, arrival).
+/// `GET /api/v1/snowBot/attachments/<token>`: a file the user attached, for the VA to fetch.
+/// Same peer and Host rules as the webhook; no bearer (the VA fetches attachment URLs without
+/// one), so the token is the capability: 256 random bits, hex, checked for shape before it
+/// touches the file system (no path traversal). Files live in `attachments_dir` as
+/// `<token>.bin` with `<token>.json` holding the file name and content type.
+async fn attachment(
+    State(shared): State<Arc<Shared>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    UrlPath(token): UrlPath<String>,
+) -> Response {
+    if !peer_allowed(peer.ip()) {
+        return answer(StatusCode::FORBIDDEN, "only local connections are accepted");
+    }
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    if !host_allowed(host, shared.port, &shared.tunnel_hosts) {
+        return answer(StatusCode::FORBIDDEN, "this Host is not accepted");
+    }
+    let not_found = || answer(StatusCode::NOT_FOUND, "no such attachment");
+    let Some(dir) = &shared.attachments_dir else {
+        return not_found();
+    };
+    if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return not_found();
+    }
+    let (Ok(bytes), Ok(meta)) = (
+        tokio::fs::read(dir.join(format!("{token}.bin"))).await,
+        tokio::fs::read(dir.join(format!("{token}.json"))).await,
+    ) else {
+        return not_found();
+    };
+    let meta: Value = serde_json::from_slice(&meta).unwrap_or(Value::Null);
+    let content_type = meta["content_type"]
+        .as_str()
+        .and_then(|c| header::HeaderValue::from_str(c).ok())
+        .unwrap_or(header::HeaderValue::from_static("application/octet-stream"));
+    let mut response = (StatusCode::OK, bytes).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, content_type);
+    response.headers_mut().insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        header::HeaderValue::from_static("nosniff"),
+    );
+    response
+}
+
+/// A payload waiting in a session's reorder buffer, ordered by (order key, arrival).
+struct Held {
+    key: (i64, u64),
+    due: tokio::time::Instant,
+    inbound: Inbound,
+    stored: oneshot::Receiver<bool>,
+}
+
+impl PartialEq for Held {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key
+    }
+}
+impl Eq for Held {}
+impl PartialOrd for Held {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Held {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.key.cmp(&other.key)
+    }
+}
+
+/// The ordered delivery worker of one session: a sliding reorder buffer. Each payload is held
+/// for `window` after it arrived; the lowest key is released once its own time is up (higher
+/// keys wait behind it). So a payload that overtook another by at most `window` is released
+/// after it, whatever the batch boundaries; a fixed batch window would let an inversion that
+/// straddles two batches through.
 fn spawn_worker(
     sink: Arc<dyn ConversationSink>,
     window: Duration,
-) -> mpsc::UnboundedSender<Inbound> {
-    let (tx, mut rx) = mpsc::unbounded_channel::<Inbound>();
+) -> mpsc::UnboundedSender<(Inbound, oneshot::Receiver<bool>)> {
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
+    let (tx, mut rx) = mpsc::unbounded_channel::<(Inbound, oneshot::Receiver<bool>)>();
     tokio::spawn(async move {
         let mut released: Option<(i64, u64)> = None;
-        while let Some(first) = rx.recv().await {
-            let mut batch = vec![first];
-            let deadline = tokio::time::Instant::now() + window;
-            while let Ok(Some(next)) = tokio::time::timeout_at(deadline, rx.recv()).await {
-                batch.push(next);
-            }
-            batch.sort_by_key(|i| (i.order_key, i.arrival));
-            for mut inbound in batch {
-                let key = (inbound.order_key, inbound.arrival);
-                if released.is_some_and(|r| key < r) {
-                    inbound.late = true;
-                } else {
-                    released = Some(key);
+        let mut held: BinaryHeap<Reverse<Held>> = BinaryHeap::new();
+        let mut open = true;
+        while open || !held.is_empty() {
+            let due = held.peek().map(|Reverse(h)| h.due);
+            tokio::select! {
+                next = rx.recv(), if open => match next {
+                    Some((inbound, stored)) => held.push(Reverse(Held {
+                        key: (inbound.order_key, inbound.arrival),
+                        due: tokio::time::Instant::now() + window,
+                        inbound,
+                        stored,
+                    })),
+                    None => open = false,
+                },
+                _ = tokio::time::sleep_until(due.unwrap_or_else(tokio::time::Instant::now)), if due.is_some() || !open => {
+                    let Some(Reverse(h)) = held.pop() else { continue };
+                    // Only what was stored (not a duplicate, not a failure) is handed over.
+                    if h.stored.await != Ok(true) {
+                        continue;
+                    }
+                    let mut inbound = h.inbound;
+                    if released.is_some_and(|r| h.key < r) {
+                        inbound.late = true;
+                    } else {
+                        released = Some(h.key);
+                    }
+                    sink.deliver(inbound);
                 }
-                sink.deliver(inbound);
             }
         }
     });

@@ -167,6 +167,10 @@ pub struct VaPayload {
     pub message_id: Option<String>,
     pub client_variables: Map<String, Value>,
     pub body: Vec<BodyItem>,
+    /// The body elements exactly as received (one object is wrapped in a list), for clients
+    /// that render seed 002's elements themselves. Never sanitised here: see `chat::sanitize`.
+    #[serde(skip)]
+    pub raw_body: Vec<Value>,
 }
 
 /// Seed 001's status values; anything else is kept verbatim.
@@ -414,6 +418,11 @@ pub fn payload_from_value(value: &Value) -> Result<VaPayload, ParseError> {
         Some(item @ Value::Object(_)) => vec![body_item(item)],
         _ => Vec::new(),
     };
+    let raw_body: Vec<Value> = match field("body") {
+        Some(Value::Array(items)) => items.clone(),
+        Some(item @ Value::Object(_)) => vec![item.clone()],
+        _ => Vec::new(),
+    };
     let message_id = field("messageId").and_then(text).or_else(|| {
         field("body").and_then(Value::as_array).and_then(|items| {
             items
@@ -445,6 +454,7 @@ pub fn payload_from_value(value: &Value) -> Result<VaPayload, ParseError> {
             .cloned()
             .unwrap_or_default(),
         body,
+        raw_body,
     })
 }
 

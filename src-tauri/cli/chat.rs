@@ -1,0 +1,279 @@
+//! `supportbot chat`: the chat console in a terminal. One line of stdin is one message;
+//! `/agent`, `/end`, `/cancel`, `/keep-waiting` and `/quit` are commands. With `--json` every
+//! event is one JSON line with a `type` (`bot_answer`, `state`, `agent_message`, `system`,
+//! `typing`, `wait_timeout`, `error`). In simulated mode without `--sim-url` the simulator runs
+//! in-process (its demo incidents are not synced: the bot answers from whatever knowledge base
+//! the data directory holds, and says so when it is empty).
+
+use std::collections::HashSet;
+use std::io::BufRead;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Args as ClapArgs, ValueEnum};
+use serde_json::{json, Value};
+use supportbot_core::chat::sanitize::body_text;
+use supportbot_core::chat::store::{Direction, Mode};
+use supportbot_core::chat::{ChatEvent, ChatMessage, ChatOptions, ChatService};
+use supportbot_core::{Actor, CoreError, CoreResult, ErrorCode};
+use supportbot_sim::SimConfig;
+use tokio::sync::{broadcast, mpsc};
+
+use super::{Context, Output};
+
+/// After stdin closes, events are still printed until this long passes without one.
+const QUIET_AFTER_EOF: Duration = Duration::from_millis(1500);
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ModeArg {
+    Simulated,
+    Real,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct ChatArgs {
+    /// Chat with the built-in simulator's agent or a real ServiceNow instance (default: as in
+    /// Settings > Chat).
+    #[arg(long, value_enum)]
+    mode: Option<ModeArg>,
+    /// Port of the webhook on 127.0.0.1 (0 picks a free one; default: as in Settings > Chat).
+    #[arg(long, value_name = "N")]
+    webhook_port: Option<u16>,
+    /// Use a running simulator (e.g. `supportbot sim`) instead of starting one.
+    #[arg(long, value_name = "URL")]
+    sim_url: Option<String>,
+}
+
+pub(crate) fn run(ctx: &Context, args: ChatArgs) -> CoreResult<i32> {
+    let actor = ctx.actor()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CoreError::internal(format!("Cannot start the async runtime: {e}")))?;
+    runtime.block_on(console(ctx, &actor, args))
+}
+
+async fn console(ctx: &Context, actor: &Actor, args: ChatArgs) -> CoreResult<i32> {
+    let settings = ctx.core.chat_settings(actor)?;
+    let mode = match args.mode {
+        Some(ModeArg::Simulated) => Mode::Simulated,
+        Some(ModeArg::Real) => Mode::Real,
+        None => settings.mode,
+    };
+    // The simulator lives as long as the console; its VA is pointed at our webhook.
+    let mut own_sim = None;
+    let sim_url = match (args.sim_url, mode) {
+        (Some(url), _) => Some(url),
+        (None, Mode::Simulated) => {
+            let sim = supportbot_sim::start(SimConfig::default())
+                .await
+                .map_err(|e| {
+                    CoreError::new(
+                        ErrorCode::Internal,
+                        format!("The chat simulator could not start: {e}"),
+                    )
+                })?;
+            let url = sim.base_url();
+            own_sim = Some(sim);
+            Some(url)
+        }
+        (None, Mode::Real) => None,
+    };
+    let service = ChatService::start(
+        Arc::clone(&ctx.core),
+        ChatOptions {
+            sim_url,
+            mode: Some(mode),
+            webhook_port: args.webhook_port,
+            ..ChatOptions::default()
+        },
+    )
+    .await?;
+    let mut events = service.subscribe();
+    let session = service.new_session(actor, Some(mode)).await?;
+    let mut printer = Printer {
+        out: ctx.out,
+        printed: HashSet::new(),
+    };
+    printer.system(&format!(
+        "Chat session {} ({}), webhook {}. Ask a question; /agent talks to a human, /end ends the agent chat, /cancel stops waiting, /keep-waiting, /quit.",
+        session.id,
+        mode.as_str(),
+        service.webhook_url()
+    ));
+    let (lines_tx, mut lines) = mpsc::unbounded_channel::<String>();
+    // Stdin blocks; a thread feeds it to the async loop.
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lock().lines() {
+            let Ok(line) = line else { break };
+            if lines_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut stdin_open = true;
+    loop {
+        tokio::select! {
+            line = lines.recv(), if stdin_open => match line {
+                Some(line) => {
+                    if !handle(&service, actor, &session.id, line.trim(), &mut printer).await {
+                        break;
+                    }
+                }
+                None => stdin_open = false,
+            },
+            event = events.recv() => match event {
+                Ok(e) => printer.event(&e),
+                Err(broadcast::error::RecvError::Lagged(n)) => {
+                    printer.system(&format!("({n} events skipped: the terminal is slower than the chat)"))
+                }
+                Err(broadcast::error::RecvError::Closed) => break,
+            },
+            _ = tokio::time::sleep(QUIET_AFTER_EOF), if !stdin_open => break,
+        }
+    }
+    service.shutdown().await;
+    if let Some(sim) = own_sim {
+        sim.shutdown().await;
+    }
+    Ok(0)
+}
+
+/// Runs one line; false ends the console.
+async fn handle(
+    service: &ChatService,
+    actor: &Actor,
+    session: &str,
+    line: &str,
+    printer: &mut Printer,
+) -> bool {
+    if line.is_empty() {
+        return true;
+    }
+    let result = match line.to_ascii_lowercase().as_str() {
+        "/quit" | "/exit" => return false,
+        "/agent" => service.escalate(actor, session).await.map(|s| s.messages),
+        "/end" => service.end(actor, session).await.map(|s| s.messages),
+        "/cancel" => service.cancel(actor, session).await.map(|s| s.messages),
+        "/keep-waiting" | "/keep_waiting" => service
+            .keep_waiting(actor, session)
+            .await
+            .map(|s| s.messages),
+        _ => service.send(actor, session, line).await,
+    };
+    match result {
+        Ok(messages) => {
+            for m in &messages {
+                printer.message(m);
+            }
+        }
+        Err(e) => printer.error(&e),
+    }
+    true
+}
+
+/// Prints each message once (it arrives both as a result and as an event).
+struct Printer {
+    out: Output,
+    printed: HashSet<i64>,
+}
+
+impl Printer {
+    fn line(&self, value: Value, text: &str) {
+        if self.out.is_json() {
+            println!("{value}");
+        } else if !text.is_empty() {
+            println!("{text}");
+        }
+    }
+
+    fn system(&self, text: &str) {
+        self.line(
+            json!({"type": "system", "text": text}),
+            &format!("-- {text}"),
+        );
+    }
+
+    fn error(&self, e: &CoreError) {
+        self.line(
+            json!({"type": "error", "code": e.code.as_str(), "message": e.message}),
+            &format!("error: {}", e.message),
+        );
+    }
+
+    fn event(&mut self, event: &ChatEvent) {
+        match event {
+            ChatEvent::Message { message, .. } => self.message(message),
+            ChatEvent::State {
+                session_id,
+                state,
+                notice,
+                agent,
+            } => self.line(
+                json!({"type": "state", "session_id": session_id, "state": state,
+                       "notice": notice, "agent": agent.as_ref().and_then(|a| a.name.clone())}),
+                &format!("-- [{}]", state.as_str()),
+            ),
+            ChatEvent::Typing { session_id, on } => self.line(
+                json!({"type": "typing", "session_id": session_id, "on": on}),
+                "",
+            ),
+            ChatEvent::WaitTimeout {
+                session_id,
+                waited_s,
+            } => self.line(
+                json!({"type": "wait_timeout", "session_id": session_id, "waited_s": waited_s}),
+                &format!("-- No agent after {waited_s} s: type /keep-waiting or /cancel."),
+            ),
+        }
+    }
+
+    fn message(&mut self, m: &ChatMessage) {
+        if m.from == Direction::User || !self.printed.insert(m.id) {
+            return;
+        }
+        match (m.from, &m.answer) {
+            (Direction::Bot, Some(a)) => {
+                let numbers: Vec<&str> = a.citations.iter().map(|c| c.number.as_str()).collect();
+                let mut text = format!("bot> {}", a.text);
+                for c in &a.citations {
+                    text.push_str(&format!(
+                        "\n     [{}] {} ({:.2}) {}",
+                        c.number, c.short_description, c.score, c.link
+                    ));
+                }
+                text.push_str(&format!("\n     confidence {:.2}", a.confidence));
+                self.line(
+                    json!({"type": "bot_answer", "session_id": m.session_id, "message_id": m.id,
+                           "text": a.text, "resolution": a.resolution, "citations": numbers,
+                           "sources": a.citations, "confidence": a.confidence,
+                           "low_confidence": a.low_confidence}),
+                    &text,
+                );
+            }
+            (Direction::System, _) | (Direction::Bot, None) => {
+                let text = m.text.clone().unwrap_or_default();
+                self.line(
+                    json!({"type": "system", "session_id": m.session_id, "message_id": m.id, "text": text}),
+                    &format!("-- {text}"),
+                );
+            }
+            _ => {
+                let mut lines = body_text(&m.body);
+                if lines.is_empty() {
+                    lines.extend(m.text.clone());
+                }
+                if lines.is_empty() {
+                    return;
+                }
+                let name = m.agent.as_ref().and_then(|a| a.name.clone());
+                let who = name.clone().unwrap_or_else(|| "agent".into());
+                self.line(
+                    json!({"type": "agent_message", "session_id": m.session_id, "message_id": m.id,
+                           "agent": name, "text": lines.join("\n"), "body": m.body}),
+                    &format!("{who}> {}", lines.join("\n       ")),
+                );
+            }
+        }
+    }
+}

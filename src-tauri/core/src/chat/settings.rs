@@ -1,0 +1,433 @@
+//! Settings > Chat: mode, the ServiceNow instance and credentials for the VA API, the webhook.
+//!
+//! Non-secret values are one JSON document in the `settings` table (`chat_settings`); secrets
+//! go to the vault (scope `chat`, owner 0) like integration credentials, and only booleans say
+//! whether they are set. The environment variables of seed 001 (`SERVICENOW_*`,
+//! `WEBHOOK_SECRET`) override stored values when set and non-empty; `from_env` lists which.
+//! Every save bumps `chat_settings_rev`, so a running chat service rebuilds its VA client.
+
+use std::collections::BTreeMap;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+use super::store::Mode;
+use super::va::VaAuth;
+use crate::access::{Actor, Permission};
+use crate::error::{CoreError, CoreResult, ErrorCode};
+use crate::secrets::SecretRef;
+use crate::store;
+use crate::Core;
+
+const SETTINGS_KEY: &str = "chat_settings";
+const REVISION_KEY: &str = "chat_settings_rev";
+const SECRET_SCOPE: &str = "chat";
+/// Default wait for an agent before asking "keep waiting?".
+pub const DEFAULT_WAIT_TIMEOUT_S: u32 = 180;
+
+/// How the app authenticates to the VA API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChatAuth {
+    #[default]
+    Oauth2,
+    Basic,
+    Token,
+}
+
+/// Which secrets are set (never their values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ChatSecretFlags {
+    pub client_secret: bool,
+    pub password: bool,
+    pub va_token: bool,
+    pub webhook_secret: bool,
+}
+
+/// Settings > Chat as the UI shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChatSettings {
+    pub mode: Mode,
+    pub instance_url: Option<String>,
+    pub auth: ChatAuth,
+    pub client_id: Option<String>,
+    pub username: Option<String>,
+    /// `nowBotId`, when the instance has several secondary bots.
+    pub bot_id: Option<String>,
+    /// Sent as `emailId` (account linking on the instance).
+    pub email: Option<String>,
+    /// 0 picks a free port at each start.
+    pub webhook_port: u16,
+    /// Accept the public host names below in `Host` (a tunnel in front of the webhook).
+    pub tunnel: bool,
+    pub public_hosts: Vec<String>,
+    pub wait_timeout_s: u32,
+    pub secrets: ChatSecretFlags,
+    /// Fields whose value comes from an environment variable of seed 001.
+    pub from_env: Vec<String>,
+}
+
+/// A change to Settings > Chat: `None` keeps a value. Secrets: `None` keeps, `Some("")`
+/// removes, `Some(value)` replaces.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ChatSettingsPatch {
+    pub mode: Option<Mode>,
+    pub instance_url: Option<String>,
+    pub auth: Option<ChatAuth>,
+    pub client_id: Option<String>,
+    pub username: Option<String>,
+    pub bot_id: Option<String>,
+    pub email: Option<String>,
+    pub webhook_port: Option<u16>,
+    pub tunnel: Option<bool>,
+    pub public_hosts: Option<Vec<String>>,
+    pub wait_timeout_s: Option<u32>,
+    pub client_secret: Option<SecretString>,
+    pub password: Option<SecretString>,
+    pub va_token: Option<SecretString>,
+    pub webhook_secret: Option<SecretString>,
+}
+
+/// The stored, non-secret part.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+struct Stored {
+    mode: Mode,
+    instance_url: Option<String>,
+    auth: ChatAuth,
+    client_id: Option<String>,
+    username: Option<String>,
+    bot_id: Option<String>,
+    email: Option<String>,
+    webhook_port: u16,
+    tunnel: bool,
+    public_hosts: Vec<String>,
+    wait_timeout_s: u32,
+}
+
+impl Default for Stored {
+    fn default() -> Self {
+        Stored {
+            mode: Mode::Simulated,
+            instance_url: None,
+            auth: ChatAuth::Oauth2,
+            client_id: None,
+            username: None,
+            bot_id: None,
+            email: None,
+            webhook_port: 0,
+            tunnel: false,
+            public_hosts: Vec::new(),
+            wait_timeout_s: DEFAULT_WAIT_TIMEOUT_S,
+        }
+    }
+}
+
+/// The secret fields, with the environment variable that overrides each.
+const SECRET_FIELDS: [(&str, Option<&str>); 4] = [
+    ("client_secret", Some("SERVICENOW_CLIENT_SECRET")),
+    ("password", Some("SERVICENOW_PASSWORD")),
+    ("va_token", None),
+    ("webhook_secret", Some("WEBHOOK_SECRET")),
+];
+
+fn secret_ref(field: &str) -> SecretRef<'_> {
+    SecretRef {
+        scope: SECRET_SCOPE,
+        owner_id: 0,
+        field,
+    }
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// Everything the chat service needs, secrets included (never sent to the UI or logs).
+#[derive(Debug, Clone)]
+pub struct ResolvedChat {
+    pub mode: Mode,
+    pub instance_url: Option<String>,
+    pub auth: ChatAuth,
+    pub client_id: Option<String>,
+    pub username: Option<String>,
+    pub bot_id: Option<String>,
+    pub email: Option<String>,
+    pub webhook_port: u16,
+    pub tunnel_hosts: Vec<String>,
+    pub wait_timeout_s: u32,
+    pub client_secret: Option<SecretString>,
+    pub password: Option<SecretString>,
+    pub va_token: Option<SecretString>,
+    pub webhook_secret: Option<SecretString>,
+    /// Changes whenever the settings are saved.
+    pub revision: u64,
+}
+
+impl ResolvedChat {
+    /// The VA credentials for real mode, or a validation error naming what is missing.
+    pub fn va_auth(&self) -> CoreResult<VaAuth> {
+        let missing = |field: &str, what: &str| {
+            CoreError::new(
+                ErrorCode::Validation,
+                format!("Real chat mode needs the {what}: set it in Settings > Chat or the environment."),
+            )
+            .with_field(field, format!("Enter the {what}."))
+        };
+        Ok(match self.auth {
+            ChatAuth::Token => VaAuth::Token(
+                self.va_token
+                    .clone()
+                    .ok_or_else(|| missing("va_token", "VA API token"))?,
+            ),
+            ChatAuth::Basic => VaAuth::Basic {
+                username: self
+                    .username
+                    .clone()
+                    .ok_or_else(|| missing("username", "username"))?,
+                password: self
+                    .password
+                    .clone()
+                    .ok_or_else(|| missing("password", "password"))?,
+            },
+            ChatAuth::Oauth2 => VaAuth::OAuth {
+                client_id: self
+                    .client_id
+                    .clone()
+                    .ok_or_else(|| missing("client_id", "OAuth client id"))?,
+                client_secret: self
+                    .client_secret
+                    .clone()
+                    .ok_or_else(|| missing("client_secret", "OAuth client secret"))?,
+                username: self
+                    .username
+                    .clone()
+                    .ok_or_else(|| missing("username", "username"))?,
+                password: self
+                    .password
+                    .clone()
+                    .ok_or_else(|| missing("password", "password"))?,
+            },
+        })
+    }
+}
+
+fn load(conn: &rusqlite::Connection) -> CoreResult<Stored> {
+    Ok(store::get_setting(conn, SETTINGS_KEY)?
+        .and_then(|raw| serde_json::from_str(&raw).ok())
+        .unwrap_or_default())
+}
+
+fn clean(value: Option<String>) -> Option<String> {
+    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+impl Core {
+    /// Settings > Chat. Permission: `integration.view`.
+    pub fn chat_settings(&self, actor: &Actor) -> CoreResult<ChatSettings> {
+        actor.require(Permission::IntegrationView)?;
+        let conn = self.db().conn();
+        let stored = load(&conn)?;
+        let mut from_env = Vec::new();
+        let mut pick = |field: &str, var: &str, value: Option<String>| match env(var) {
+            Some(v) => {
+                from_env.push(field.to_owned());
+                Some(v)
+            }
+            None => value,
+        };
+        let instance_url = pick("instance_url", "SERVICENOW_INSTANCE", stored.instance_url);
+        let client_id = pick("client_id", "SERVICENOW_CLIENT_ID", stored.client_id);
+        let username = pick("username", "SERVICENOW_USERNAME", stored.username);
+        let mut flags = BTreeMap::new();
+        for (field, var) in SECRET_FIELDS {
+            let in_env = var.is_some_and(|v| env(v).is_some());
+            if in_env {
+                from_env.push(field.to_owned());
+            }
+            flags.insert(
+                field,
+                in_env || self.vault().is_set(&conn, secret_ref(field))?,
+            );
+        }
+        Ok(ChatSettings {
+            mode: stored.mode,
+            instance_url,
+            auth: stored.auth,
+            client_id,
+            username,
+            bot_id: stored.bot_id,
+            email: stored.email,
+            webhook_port: stored.webhook_port,
+            tunnel: stored.tunnel,
+            public_hosts: stored.public_hosts,
+            wait_timeout_s: stored.wait_timeout_s,
+            secrets: ChatSecretFlags {
+                client_secret: flags["client_secret"],
+                password: flags["password"],
+                va_token: flags["va_token"],
+                webhook_secret: flags["webhook_secret"],
+            },
+            from_env,
+        })
+    }
+
+    /// Validates and saves a change. Permission: `integration.edit`. Errors carry `fields`
+    /// keyed by input name.
+    pub fn save_chat_settings(
+        &self,
+        actor: &Actor,
+        patch: ChatSettingsPatch,
+    ) -> CoreResult<ChatSettings> {
+        actor.require(Permission::IntegrationEdit)?;
+        let conn = self.db().conn();
+        let mut s = load(&conn)?;
+        if let Some(m) = patch.mode {
+            s.mode = m;
+        }
+        if let Some(v) = patch.instance_url {
+            s.instance_url = clean(Some(v)).map(|u| u.trim_end_matches('/').to_owned());
+        }
+        if let Some(a) = patch.auth {
+            s.auth = a;
+        }
+        if let Some(v) = patch.client_id {
+            s.client_id = clean(Some(v));
+        }
+        if let Some(v) = patch.username {
+            s.username = clean(Some(v));
+        }
+        if let Some(v) = patch.bot_id {
+            s.bot_id = clean(Some(v));
+        }
+        if let Some(v) = patch.email {
+            s.email = clean(Some(v));
+        }
+        if let Some(p) = patch.webhook_port {
+            s.webhook_port = p;
+        }
+        if let Some(t) = patch.tunnel {
+            s.tunnel = t;
+        }
+        if let Some(hosts) = patch.public_hosts {
+            s.public_hosts = hosts
+                .into_iter()
+                .filter_map(|h| clean(Some(h)).map(|h| h.to_ascii_lowercase()))
+                .collect();
+        }
+        if let Some(w) = patch.wait_timeout_s {
+            s.wait_timeout_s = w;
+        }
+        let mut problems: BTreeMap<&str, String> = BTreeMap::new();
+        if let Some(url) = &s.instance_url {
+            let ok = url::Url::parse(url)
+                .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+            if !ok {
+                problems.insert(
+                    "instance_url",
+                    "Enter a URL such as https://company.service-now.com.".into(),
+                );
+            }
+        }
+        if s.mode == Mode::Real && s.instance_url.is_none() && env("SERVICENOW_INSTANCE").is_none()
+        {
+            problems.insert(
+                "instance_url",
+                "Real mode needs the ServiceNow instance URL.".into(),
+            );
+        }
+        if !(10..=86_400).contains(&s.wait_timeout_s) {
+            problems.insert(
+                "wait_timeout_s",
+                "Wait between 10 seconds and 24 hours.".into(),
+            );
+        }
+        if s.tunnel && s.public_hosts.is_empty() {
+            problems.insert(
+                "public_hosts",
+                "Tunnel mode needs the public host name the tunnel gives the webhook.".into(),
+            );
+        }
+        if let Some(email) = &s.email {
+            if !email.contains('@') {
+                problems.insert("email", "Enter an e-mail address.".into());
+            }
+        }
+        if !problems.is_empty() {
+            let message = problems.values().cloned().collect::<Vec<_>>().join(" ");
+            let mut e = CoreError::new(ErrorCode::Validation, message);
+            for (field, problem) in problems {
+                e = e.with_field(field, problem);
+            }
+            return Err(e);
+        }
+        let secrets = [
+            ("client_secret", patch.client_secret),
+            ("password", patch.password),
+            ("va_token", patch.va_token),
+            ("webhook_secret", patch.webhook_secret),
+        ];
+        for (field, value) in secrets {
+            match value {
+                None => {}
+                Some(v) if v.expose_secret().is_empty() => {
+                    self.vault().delete(&conn, secret_ref(field))?
+                }
+                Some(v) => self.vault().put(&conn, secret_ref(field), &v)?,
+            }
+        }
+        let json = serde_json::to_string(&s)
+            .map_err(|e| CoreError::internal(format!("chat settings: {e}")))?;
+        store::set_setting(&conn, SETTINGS_KEY, &json)?;
+        let revision = store::get_setting(&conn, REVISION_KEY)?
+            .and_then(|r| r.parse::<u64>().ok())
+            .unwrap_or(0)
+            + 1;
+        store::set_setting(&conn, REVISION_KEY, &revision.to_string())?;
+        drop(conn);
+        tracing::info!(by = %actor.name, mode = s.mode.as_str(), "saved chat settings");
+        self.chat_settings(actor)
+    }
+
+    /// The settings with secrets, for the chat service (no permission: a system read; the
+    /// values never leave the core).
+    pub(crate) fn resolved_chat(&self) -> CoreResult<ResolvedChat> {
+        let conn = self.db().conn();
+        let s = load(&conn)?;
+        let secret = |field: &str, var: Option<&str>| -> CoreResult<Option<SecretString>> {
+            if let Some(v) = var.and_then(env) {
+                return Ok(Some(SecretString::from(v)));
+            }
+            self.vault().get(&conn, secret_ref(field))
+        };
+        Ok(ResolvedChat {
+            mode: s.mode,
+            instance_url: env("SERVICENOW_INSTANCE").or(s.instance_url),
+            auth: s.auth,
+            client_id: env("SERVICENOW_CLIENT_ID").or(s.client_id),
+            username: env("SERVICENOW_USERNAME").or(s.username),
+            bot_id: s.bot_id,
+            email: s.email,
+            webhook_port: s.webhook_port,
+            tunnel_hosts: if s.tunnel { s.public_hosts } else { Vec::new() },
+            wait_timeout_s: s.wait_timeout_s,
+            client_secret: secret("client_secret", Some("SERVICENOW_CLIENT_SECRET"))?,
+            password: secret("password", Some("SERVICENOW_PASSWORD"))?,
+            va_token: secret("va_token", None)?,
+            webhook_secret: secret("webhook_secret", Some("WEBHOOK_SECRET"))?,
+            revision: store::get_setting(&conn, REVISION_KEY)?
+                .and_then(|r| r.parse().ok())
+                .unwrap_or(0),
+        })
+    }
+
+    /// The settings revision alone (cheap: one row).
+    pub(crate) fn chat_settings_revision(&self) -> CoreResult<u64> {
+        Ok(store::get_setting(&self.db().conn(), REVISION_KEY)?
+            .and_then(|r| r.parse().ok())
+            .unwrap_or(0))
+    }
+}

@@ -1,0 +1,870 @@
+//! `ChatService` end to end over real HTTP: the simulator's VA posts to the service's webhook,
+//! the service drives the handoff and publishes events. Every `PUT /sim/va` knob, restarts,
+//! secure answers, feedback, settings, sanitising, attachments and (with the model) a cited
+//! bot answer over a synced knowledge base.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine;
+use secrecy::SecretString;
+use serde_json::{json, Value};
+use supportbot_core::chat::handoff::State;
+use supportbot_core::chat::store::Mode;
+use supportbot_core::chat::{
+    ChatAuth, ChatEvent, ChatOptions, ChatReply, ChatService, ChatSession, ChatSettingsPatch,
+    Feedback,
+};
+use supportbot_core::connectors::RetryPolicy;
+use supportbot_core::integrations::{AuthType, Kind, NewIntegration};
+use supportbot_core::secrets::StorePreference;
+use supportbot_core::sync::SyncOptions;
+use supportbot_core::{Actor, Core, ErrorCode, Role};
+use supportbot_sim::{RunningSim, SimConfig};
+use tokio::sync::broadcast;
+
+struct Harness {
+    dir: tempfile::TempDir,
+    core: Arc<Core>,
+    actor: Actor,
+    sim: RunningSim,
+    service: Option<ChatService>,
+    events: broadcast::Receiver<ChatEvent>,
+    seen: Vec<ChatEvent>,
+}
+
+fn options(sim: &RunningSim, wait: Duration) -> ChatOptions {
+    ChatOptions {
+        sim_url: Some(sim.base_url()),
+        wait_timeout: Some(wait),
+        retry: Some(RetryPolicy::fast()),
+        ..ChatOptions::default()
+    }
+}
+
+async fn sim_put(sim: &RunningSim, path: &str, body: Value) {
+    let r = reqwest::Client::new()
+        .put(format!("{}{path}", sim.base_url()))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{path}: {}", r.status());
+}
+
+async fn sim_get(sim: &RunningSim, path: &str) -> Value {
+    reqwest::get(format!("{}{path}", sim.base_url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn sim_post(sim: &RunningSim, path: &str, body: Value) -> u16 {
+    reqwest::Client::new()
+        .post(format!("{}{path}", sim.base_url()))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+impl Harness {
+    async fn start(knobs: Value) -> Harness {
+        Harness::start_with(knobs, Duration::from_secs(60)).await
+    }
+
+    async fn start_with(knobs: Value, wait: Duration) -> Harness {
+        let dir = tempfile::tempdir().unwrap();
+        let core = Arc::new(Core::open_with(dir.path(), StorePreference::File).unwrap());
+        let actor = core.actor(None, None).unwrap();
+        let sim = supportbot_sim::start(SimConfig {
+            incidents: 10,
+            ..SimConfig::default()
+        })
+        .await
+        .unwrap();
+        let service = ChatService::start(Arc::clone(&core), options(&sim, wait))
+            .await
+            .unwrap();
+        let mut config = json!({"step_delay_ms": 20, "retry_delay_ms": 20});
+        config
+            .as_object_mut()
+            .unwrap()
+            .extend(knobs.as_object().unwrap().clone());
+        sim_put(&sim, "/sim/va", config).await;
+        let events = service.subscribe();
+        Harness {
+            dir,
+            core,
+            actor,
+            sim,
+            service: Some(service),
+            events,
+            seen: Vec::new(),
+        }
+    }
+
+    fn svc(&self) -> &ChatService {
+        self.service.as_ref().unwrap()
+    }
+
+    async fn new_session(&self) -> ChatSession {
+        self.svc().new_session(&self.actor, None).await.unwrap()
+    }
+
+    /// Collects events until `done` holds for one of them (generous deadline).
+    async fn until(&mut self, what: &str, done: impl Fn(&ChatEvent) -> bool) -> ChatEvent {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            match tokio::time::timeout_at(deadline, self.events.recv()).await {
+                Ok(Ok(e)) => {
+                    self.seen.push(e.clone());
+                    if done(&e) {
+                        return e;
+                    }
+                }
+                Ok(Err(broadcast::error::RecvError::Lagged(_))) => continue,
+                _ => panic!("timed out waiting for {what}; seen {:#?}", self.seen),
+            }
+        }
+    }
+
+    async fn until_state(&mut self, state: State) -> ChatEvent {
+        self.until(
+            &format!("state {state:?}"),
+            |e| matches!(e, ChatEvent::State { state: s, .. } if *s == state),
+        )
+        .await
+    }
+
+    async fn until_agent_text(&mut self, needle: &str) {
+        let needle = needle.to_owned();
+        let has = |e: &ChatEvent| match e {
+            ChatEvent::Message { message, .. } => {
+                message.body.iter().any(|b| b.to_string().contains(&needle))
+            }
+            _ => false,
+        };
+        if self.seen.iter().any(has) {
+            return;
+        }
+        self.until(&format!("agent text {needle:?}"), move |e| match e {
+            ChatEvent::Message { message, .. } => {
+                message.body.iter().any(|b| b.to_string().contains(&needle))
+            }
+            _ => false,
+        })
+        .await;
+    }
+
+    async fn drain(&mut self, quiet: Duration) {
+        while let Ok(Ok(e)) = tokio::time::timeout(quiet, self.events.recv()).await {
+            self.seen.push(e);
+        }
+    }
+
+    async fn view(&self, id: &str) -> ChatSession {
+        // `session()` resumes the latest unfinished one; finished ones are read by id through
+        // a fresh session list — here simply: new_session is not wanted, so use send-free read.
+        let s = self.svc().session(&self.actor).await.unwrap();
+        assert_eq!(s.id, id, "the resumed session");
+        s
+    }
+
+    fn state_in_db(&self, id: &str) -> String {
+        let conn = supportbot_core::store::open_connection(
+            &self.dir.path().join(supportbot_core::store::DB_FILE),
+        )
+        .unwrap();
+        conn.query_row(
+            "SELECT state FROM chat_sessions WHERE id = ?1",
+            [id.parse::<i64>().unwrap()],
+            |r| r.get(0),
+        )
+        .unwrap()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn normal_handoff_then_the_user_ends() {
+    let mut h = Harness::start(json!({"agent_replies_before_end": 0})).await;
+    let s = h.new_session().await;
+    assert_eq!(s.state, State::Active);
+    assert_eq!(s.mode, Mode::Simulated);
+    // The bot answers first (the knowledge base is empty, and it says so).
+    let answered = h
+        .svc()
+        .send(&h.actor, &s.id, "My VPN keeps dropping")
+        .await
+        .unwrap();
+    assert_eq!(answered.len(), 2);
+    let answer = answered[1].answer.as_ref().unwrap();
+    assert!(answer.text.contains("empty") && answer.low_confidence);
+    // Typing "agent" escalates.
+    let out = h.svc().send(&h.actor, &s.id, "agent").await.unwrap();
+    assert_eq!(out[0].text.as_deref(), Some("agent"));
+    h.until_state(State::Connected).await;
+    h.until_agent_text("I see you need help with My VPN keeps dropping")
+        .await;
+    let view = h.view(&s.id).await;
+    assert_eq!(view.state, State::Connected);
+    assert_eq!(
+        view.agent.as_ref().unwrap().name.as_deref(),
+        Some("Beth Anglin")
+    );
+    assert!(view.waiting_since.is_none());
+    // The transcript went along as context.
+    let out = h
+        .svc()
+        .send(&h.actor, &s.id, "It drops every 5 minutes")
+        .await
+        .unwrap();
+    assert_eq!(
+        out.len(),
+        1,
+        "only the user's message; the agent answers later"
+    );
+    h.until_agent_text("You wrote").await;
+    assert!(h
+        .seen
+        .iter()
+        .any(|e| matches!(e, ChatEvent::Typing { on: true, .. })));
+    let ended = h.svc().end(&h.actor, &s.id).await.unwrap();
+    assert_eq!(ended.state, State::Completed);
+    assert_eq!(h.state_in_db(&s.id), "completed");
+    assert!(ended.notice.unwrap().contains("ended"));
+    // Messages are in conversation order with unique ids, typing-only payloads hidden.
+    let seqs: Vec<i64> = ended.messages.iter().map(|m| m.seq).collect();
+    assert!(seqs.windows(2).all(|w| w[0] <= w[1]));
+    let ids: std::collections::HashSet<i64> = ended.messages.iter().map(|m| m.id).collect();
+    assert_eq!(ids.len(), ended.messages.len());
+    let conversations = sim_get(&h.sim, "/sim/va/conversations").await;
+    assert_eq!(conversations["result"][0]["phase"], "ended");
+    // A finished session is not resumed: chat_session starts a new one.
+    let next = h.svc().session(&h.actor).await.unwrap();
+    assert_ne!(next.id, s.id);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_agents_falls_back_to_the_bot_with_a_notice() {
+    let mut h = Harness::start(json!({"agents_available": false})).await;
+    let s = h.new_session().await;
+    h.svc().escalate(&h.actor, &s.id).await.unwrap();
+    let e = h.until_state(State::Fail).await;
+    let ChatEvent::State { notice, .. } = e else {
+        unreachable!()
+    };
+    assert!(notice.unwrap().contains("No agents are available"));
+    h.until_agent_text("all agents are currently busy").await;
+    // The bot answers again.
+    let out = h.svc().send(&h.actor, &s.id, "printer jam").await.unwrap();
+    assert!(out[1].answer.is_some());
+    assert_eq!(h.state_in_db(&s.id), "active");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agent_never_joins_timeout_keep_waiting_then_cancel() {
+    let mut h =
+        Harness::start_with(json!({"agent_joins": false}), Duration::from_millis(400)).await;
+    let s = h.new_session().await;
+    let waiting = h.svc().escalate(&h.actor, &s.id).await.unwrap();
+    assert_eq!(waiting.state, State::Waiting);
+    assert!(waiting.waiting_since.is_some());
+    h.until("the spinner", |e| match e {
+        ChatEvent::Message { message, .. } => message
+            .body
+            .iter()
+            .any(|b| b["actionType"] == "StartSpinner"),
+        _ => false,
+    })
+    .await;
+    h.until("the timeout", |e| {
+        matches!(e, ChatEvent::WaitTimeout { .. })
+    })
+    .await;
+    let kept = h.svc().keep_waiting(&h.actor, &s.id).await.unwrap();
+    assert_eq!(kept.state, State::Waiting);
+    // Keeping waiting twice without a new timeout is refused.
+    let err = h.svc().keep_waiting(&h.actor, &s.id).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::ChatRefused);
+    h.until("the second timeout", |e| {
+        matches!(e, ChatEvent::WaitTimeout { .. })
+    })
+    .await;
+    let cancelled = h.svc().cancel(&h.actor, &s.id).await.unwrap();
+    assert_eq!(cancelled.state, State::Cancelled);
+    h.drain(Duration::from_millis(300)).await;
+    assert_eq!(h.state_in_db(&s.id), "cancelled");
+    let conversations = sim_get(&h.sim, "/sim/va/conversations").await;
+    assert_eq!(conversations["result"][0]["phase"], "ended");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agent_takes_control() {
+    let mut h = Harness::start(json!({"agent_takes_control": true})).await;
+    let s = h.new_session().await;
+    h.svc()
+        .send(&h.actor, &s.id, "talk to a human")
+        .await
+        .unwrap();
+    h.until(
+        "take control",
+        |e| matches!(e, ChatEvent::State { notice: Some(n), .. } if n.contains("taken control")),
+    )
+    .await;
+    let conn = supportbot_core::store::open_connection(
+        &h.dir.path().join(supportbot_core::store::DB_FILE),
+    )
+    .unwrap();
+    let in_control: bool = conn
+        .query_row(
+            "SELECT agent_in_control FROM chat_sessions WHERE id = ?1",
+            [s.id.parse::<i64>().unwrap()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(in_control);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agent_ends_the_chat() {
+    let mut h = Harness::start(json!({"agent_replies_before_end": 1})).await;
+    let s = h.new_session().await;
+    h.svc().escalate(&h.actor, &s.id).await.unwrap();
+    h.until_state(State::Connected).await;
+    h.svc()
+        .send(&h.actor, &s.id, "outlook crashes")
+        .await
+        .unwrap();
+    h.until_state(State::Completed).await;
+    // Ending again is refused with a readable reason.
+    let err = h.svc().end(&h.actor, &s.id).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::ChatRefused);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_cancels_while_waiting() {
+    let mut h = Harness::start(json!({"agent_joins": false})).await;
+    let s = h.new_session().await;
+    h.svc().escalate(&h.actor, &s.id).await.unwrap();
+    // Typing while queued goes to the VA, which answers with the queue notice.
+    let out = h.svc().send(&h.actor, &s.id, "hello?").await.unwrap();
+    assert_eq!(out.len(), 1);
+    h.until_agent_text("still in the queue").await;
+    assert_eq!(
+        h.svc().cancel(&h.actor, &s.id).await.unwrap().state,
+        State::Cancelled
+    );
+    // Cancel is only for a wait.
+    assert_eq!(
+        h.svc().cancel(&h.actor, &s.id).await.unwrap_err().code,
+        ErrorCode::ChatRefused
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn duplicate_and_out_of_order_deliveries_show_once_and_in_order() {
+    for knob in ["duplicate_deliveries", "out_of_order"] {
+        let mut h = Harness::start(json!({knob: true, "agent_replies_before_end": 0})).await;
+        let s = h.new_session().await;
+        h.svc().escalate(&h.actor, &s.id).await.unwrap();
+        h.until_agent_text("Hi, this is Beth").await;
+        h.drain(Duration::from_millis(500)).await;
+        let view = h.view(&s.id).await;
+        assert_eq!(view.state, State::Connected, "{knob}");
+        let agent: Vec<_> = view
+            .messages
+            .iter()
+            .filter(|m| m.from == supportbot_core::chat::store::Direction::Agent)
+            .collect();
+        // Waiting payload, joined, greeting (the typing payload is an event, not a message).
+        assert_eq!(agent.len(), 3, "{knob}: {agent:#?}");
+        let seqs: Vec<i64> = agent.iter().map(|m| m.seq).collect();
+        assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{knob}: {seqs:?}");
+        assert!(agent[2].body[1].to_string().contains("Hi, this is Beth"));
+        let message_ids: Vec<i64> = h
+            .seen
+            .iter()
+            .filter_map(|e| match e {
+                ChatEvent::Message { message, .. } => Some(message.id),
+                _ => None,
+            })
+            .collect();
+        let unique: std::collections::HashSet<_> = message_ids.iter().collect();
+        assert_eq!(unique.len(), message_ids.len(), "{knob}: an event twice");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failing_va_requests_are_retried_then_fall_back_to_the_bot() {
+    let mut h = Harness::start(json!({"agent_replies_before_end": 0})).await;
+    let s = h.new_session().await;
+    // 503 twice: retried, the escalation goes through.
+    assert_eq!(
+        sim_post(
+            &h.sim,
+            "/sim/faults",
+            json!({"path_prefix": "/api/sn_va_as_service", "status": 503, "count": 2})
+        )
+        .await,
+        201
+    );
+    h.svc().escalate(&h.actor, &s.id).await.unwrap();
+    h.until_state(State::Connected).await;
+    // The instance fails for good: the chat falls back to the bot with a notice.
+    sim_post(
+        &h.sim,
+        "/sim/faults",
+        json!({"path_prefix": "/api/sn_va_as_service", "status": 500}),
+    )
+    .await;
+    let out = h.svc().send(&h.actor, &s.id, "still there?").await.unwrap();
+    assert_eq!(out.len(), 2, "the user's message and the fallback notice");
+    assert!(out[1].text.as_ref().unwrap().contains("bot answers again"));
+    assert_eq!(h.state_in_db(&s.id), "fail");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oauth_token_expiry_during_a_real_mode_chat() {
+    let dir = tempfile::tempdir().unwrap();
+    let core = Arc::new(Core::open_with(dir.path(), StorePreference::File).unwrap());
+    let actor = core.actor(None, None).unwrap();
+    let sim = supportbot_sim::start(SimConfig {
+        incidents: 10,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    core.save_chat_settings(
+        &actor,
+        ChatSettingsPatch {
+            mode: Some(Mode::Real),
+            instance_url: Some(sim.base_url()),
+            auth: Some(ChatAuth::Oauth2),
+            client_id: Some("demo-client".into()),
+            username: Some("admin".into()),
+            client_secret: Some(SecretString::from("demo-secret".to_owned())),
+            password: Some(SecretString::from("admin".to_owned())),
+            webhook_secret: Some(SecretString::from("real-webhook-secret".to_owned())),
+            ..ChatSettingsPatch::default()
+        },
+    )
+    .unwrap();
+    // `sim_url` here only points the simulator's webhook at us; the session is in real mode.
+    let service = ChatService::start(Arc::clone(&core), options(&sim, Duration::from_secs(60)))
+        .await
+        .unwrap();
+    sim_put(
+        &sim,
+        "/sim/va",
+        json!({"step_delay_ms": 20, "agent_replies_before_end": 0}),
+    )
+    .await;
+    let mut h = Harness {
+        dir,
+        core,
+        actor,
+        events: service.subscribe(),
+        sim,
+        service: Some(service),
+        seen: Vec::new(),
+    };
+    let s = h.new_session().await;
+    assert_eq!(s.mode, Mode::Real);
+    h.svc().escalate(&h.actor, &s.id).await.unwrap();
+    h.until_state(State::Connected).await;
+    assert_eq!(sim_post(&h.sim, "/sim/oauth/expire", json!({})).await, 204);
+    h.svc()
+        .send(&h.actor, &s.id, "outlook will not start")
+        .await
+        .unwrap();
+    h.until_agent_text("outlook will not start").await;
+    // The settings never show secrets, only that they are set.
+    let settings = h.core.chat_settings(&h.actor).unwrap();
+    assert!(settings.secrets.client_secret && settings.secrets.webhook_secret);
+    assert!(!settings.secrets.va_token);
+    let shown = serde_json::to_string(&settings).unwrap();
+    assert!(!shown.contains("demo-secret") && !shown.contains("real-webhook-secret"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_mid_chat_resumes_the_conversation_and_the_wait_timer() {
+    // Connected: the transcript and agent come back, and the chat goes on.
+    let mut h = Harness::start(json!({"agent_replies_before_end": 0})).await;
+    let s = h.new_session().await;
+    h.svc().escalate(&h.actor, &s.id).await.unwrap();
+    h.until_agent_text("Hi, this is Beth").await;
+    h.drain(Duration::from_millis(200)).await;
+    let before = h.view(&s.id).await;
+    h.service.take().unwrap().shutdown().await;
+    drop(std::mem::replace(
+        &mut h.core,
+        Arc::new(Core::open_with(h.dir.path(), StorePreference::File).unwrap()),
+    ));
+    let service = ChatService::start(
+        Arc::clone(&h.core),
+        options(&h.sim, Duration::from_secs(60)),
+    )
+    .await
+    .unwrap();
+    h.events = service.subscribe();
+    h.service = Some(service);
+    let after = h.view(&s.id).await;
+    assert_eq!(after.state, State::Connected);
+    assert_eq!(after.messages, before.messages);
+    assert_eq!(after.agent, before.agent);
+    h.svc()
+        .send(&h.actor, &s.id, "vpn after restart")
+        .await
+        .unwrap();
+    h.until_agent_text("vpn after restart").await;
+
+    // Waiting: the timer resumes with the time it had left.
+    let mut h =
+        Harness::start_with(json!({"agent_joins": false}), Duration::from_millis(1500)).await;
+    let s = h.new_session().await;
+    h.svc().escalate(&h.actor, &s.id).await.unwrap();
+    // 0.9 s of the 1.5 s wait pass before the "restart".
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    h.service.take().unwrap().shutdown().await;
+    let started = tokio::time::Instant::now();
+    let service = ChatService::start(
+        Arc::clone(&h.core),
+        options(&h.sim, Duration::from_millis(1500)),
+    )
+    .await
+    .unwrap();
+    h.events = service.subscribe();
+    h.service = Some(service);
+    assert_eq!(h.view(&s.id).await.state, State::Waiting);
+    h.until("the resumed timeout", |e| {
+        matches!(e, ChatEvent::WaitTimeout { .. })
+    })
+    .await;
+    assert!(
+        started.elapsed() < Duration::from_millis(1200),
+        "resumed, not restarted"
+    );
+    // After a restart the pending question is still there: keep waiting is allowed.
+    h.service.take().unwrap().shutdown().await;
+    let service = ChatService::start(
+        Arc::clone(&h.core),
+        options(&h.sim, Duration::from_secs(60)),
+    )
+    .await
+    .unwrap();
+    h.service = Some(service);
+    assert_eq!(
+        h.svc().keep_waiting(&h.actor, &s.id).await.unwrap().state,
+        State::Waiting
+    );
+}
+
+/// Files under `dir` (recursively) containing `needle`.
+fn files_containing(dir: &std::path::Path, needle: &[u8]) -> Vec<std::path::PathBuf> {
+    let mut hits = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            hits.extend(files_containing(&path, needle));
+        } else if std::fs::read(&path)
+            .unwrap()
+            .windows(needle.len())
+            .any(|w| w == needle)
+        {
+            hits.push(path);
+        }
+    }
+    hits
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secure_answers_never_reach_the_database_and_feedback_is_stored() {
+    let mut h = Harness::start(json!({"agent_joins": false})).await;
+    let s = h.new_session().await;
+    let out = h
+        .svc()
+        .send(&h.actor, &s.id, "reset my password")
+        .await
+        .unwrap();
+    let answer_id = out[1].id;
+    h.svc().feedback(&h.actor, answer_id, false).unwrap();
+    h.svc().feedback(&h.actor, answer_id, true).unwrap();
+    assert_eq!(
+        h.svc()
+            .feedback(&h.actor, out[0].id, true)
+            .unwrap_err()
+            .code,
+        ErrorCode::ChatRefused
+    );
+    h.svc().escalate(&h.actor, &s.id).await.unwrap();
+    let secret = "Tr0ub4dor&3-secure-answer";
+    let sent = h
+        .svc()
+        .reply(
+            &h.actor,
+            &s.id,
+            ChatReply {
+                value: secret.into(),
+                label: secret.into(),
+                typed: true,
+                secure: true,
+            },
+        )
+        .await
+        .unwrap();
+    assert!(!sent[0].text.as_ref().unwrap().contains("Tr0ub4dor"));
+    h.until_agent_text("still in the queue").await;
+    let view = h.view(&s.id).await;
+    let answer = view.messages.iter().find(|m| m.id == answer_id).unwrap();
+    assert_eq!(answer.feedback, Some(Feedback::Helpful));
+    h.svc().cancel(&h.actor, &s.id).await.unwrap();
+    h.service.take().unwrap().shutdown().await;
+    let hits = files_containing(h.dir.path(), secret.as_bytes());
+    assert!(hits.is_empty(), "secure answer found in {hits:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn output_html_is_sanitized_and_attachments_are_served() {
+    let dir = tempfile::tempdir().unwrap();
+    let core = Arc::new(Core::open_with(dir.path(), StorePreference::File).unwrap());
+    let actor = core.actor(None, None).unwrap();
+    core.save_chat_settings(
+        &actor,
+        ChatSettingsPatch {
+            webhook_secret: Some(SecretString::from("known-secret".to_owned())),
+            ..ChatSettingsPatch::default()
+        },
+    )
+    .unwrap();
+    let sim = supportbot_sim::start(SimConfig {
+        incidents: 10,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let service = ChatService::start(Arc::clone(&core), options(&sim, Duration::from_secs(60)))
+        .await
+        .unwrap();
+    sim_put(
+        &sim,
+        "/sim/va",
+        json!({"step_delay_ms": 20, "agent_replies_before_end": 0}),
+    )
+    .await;
+    let mut events = service.subscribe();
+    let s = service.new_session(&actor, None).await.unwrap();
+    service.escalate(&actor, &s.id).await.unwrap();
+    let conn =
+        supportbot_core::store::open_connection(&dir.path().join(supportbot_core::store::DB_FILE))
+            .unwrap();
+    let client_session: String = conn
+        .query_row(
+            "SELECT client_session_id FROM chat_sessions WHERE id = ?1",
+            [s.id.parse::<i64>().unwrap()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let status = reqwest::Client::new()
+        .post(service.webhook_url())
+        .bearer_auth("known-secret")
+        .json(&json!({"clientSessionId": client_session, "agentChat": true, "body": [
+            {"uiType": "OutputHtml", "value": "<p onclick=\"x()\">Steps <a href=\"javascript:alert(1)\">here</a></p><script>steal()</script><img src=\"https://i.example/a.png\">"}
+        ]}))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status.as_u16(), 200);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let html = loop {
+        match tokio::time::timeout_at(deadline, events.recv())
+            .await
+            .unwrap()
+            .unwrap()
+        {
+            ChatEvent::Message { message, .. }
+                if message
+                    .body
+                    .first()
+                    .is_some_and(|b| b["uiType"] == "OutputHtml") =>
+            {
+                break message.body[0]["value"].as_str().unwrap().to_owned();
+            }
+            _ => {}
+        }
+    };
+    assert!(!html.contains("script") && !html.contains("onclick") && !html.contains("javascript"));
+    assert!(html.contains("Steps") && html.contains("https://i.example/a.png"));
+    // Attachments: too large is a validation error; a small file is served to the VA.
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let big = b64.encode(vec![0u8; 10 * 1024 * 1024 + 1]);
+    let err = service
+        .attach(&actor, &s.id, "big.bin", "application/octet-stream", &big)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::Validation);
+    assert!(err.fields.contains_key("file"));
+    let out = service
+        .attach(
+            &actor,
+            &s.id,
+            "log.pdf",
+            "application/pdf",
+            &b64.encode(b"%PDF-1.4 test"),
+        )
+        .await
+        .unwrap();
+    let a = out[0].attachment.as_ref().unwrap();
+    assert_eq!((a.file_name.as_str(), a.size), ("log.pdf", 13));
+    let url: String = conn
+        .query_row(
+            "SELECT json_extract(body, '$.attachment.url') FROM chat_messages WHERE id = ?1",
+            [out[0].id],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let served = reqwest::get(&url).await.unwrap();
+    assert_eq!(served.headers()["content-type"], "application/pdf");
+    assert_eq!(served.bytes().await.unwrap().as_ref(), b"%PDF-1.4 test");
+    let guessed = url.rsplit_once('/').unwrap().0.to_owned() + "/" + &"0".repeat(64);
+    assert_eq!(reqwest::get(&guessed).await.unwrap().status().as_u16(), 404);
+}
+
+#[test]
+fn settings_validate_and_need_the_right_role() {
+    let dir = tempfile::tempdir().unwrap();
+    let core = Core::open_with(dir.path(), StorePreference::File).unwrap();
+    let admin = core.actor(None, None).unwrap();
+    let defaults = core.chat_settings(&admin).unwrap();
+    assert_eq!(defaults.mode, Mode::Simulated);
+    assert_eq!(defaults.wait_timeout_s, 180);
+    let err = core
+        .save_chat_settings(
+            &admin,
+            ChatSettingsPatch {
+                mode: Some(Mode::Real),
+                instance_url: Some("not a url".into()),
+                wait_timeout_s: Some(1),
+                tunnel: Some(true),
+                ..ChatSettingsPatch::default()
+            },
+        )
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::Validation);
+    for field in ["instance_url", "wait_timeout_s", "public_hosts"] {
+        assert!(err.fields.contains_key(field), "{field}: {err:?}");
+    }
+    let saved = core
+        .save_chat_settings(
+            &admin,
+            ChatSettingsPatch {
+                instance_url: Some("https://acme.service-now.com/".into()),
+                va_token: Some(SecretString::from("tok".to_owned())),
+                auth: Some(ChatAuth::Token),
+                ..ChatSettingsPatch::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(
+        saved.instance_url.as_deref(),
+        Some("https://acme.service-now.com")
+    );
+    assert!(saved.secrets.va_token);
+    // An empty secret removes it.
+    let cleared = core
+        .save_chat_settings(
+            &admin,
+            ChatSettingsPatch {
+                va_token: Some(SecretString::from(String::new())),
+                ..ChatSettingsPatch::default()
+            },
+        )
+        .unwrap();
+    assert!(!cleared.secrets.va_token);
+    core.add_profile(&admin, "Vic", Role::Viewer, None).unwrap();
+    let viewer = core.actor(Some("Vic"), None).unwrap();
+    assert!(core.chat_settings(&viewer).is_ok());
+    assert_eq!(
+        core.save_chat_settings(&viewer, ChatSettingsPatch::default())
+            .unwrap_err()
+            .code,
+        ErrorCode::PermissionDenied
+    );
+}
+
+/// With the model: a small knowledge base synced from the simulator gives cited answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bot_answers_with_citations_from_a_synced_knowledge_base() {
+    let mut h = Harness::start(json!({})).await;
+    if let Err(e) = h.core.knowledge_base().embedder() {
+        if std::env::var("SUPPORTBOT_REQUIRE_MODEL").as_deref() == Ok("1") {
+            panic!("the embedding model is required: {e}");
+        }
+        eprintln!("skipping: {e}");
+        return;
+    }
+    let sim = supportbot_sim::start(SimConfig {
+        incidents: 60,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let id = h
+        .core
+        .add_integration(
+            &h.actor,
+            NewIntegration {
+                name: "Sim".into(),
+                kind: Kind::Servicenow,
+                auth: AuthType::Basic,
+                url: sim.base_url(),
+                username: Some("admin".into()),
+                client_id: None,
+                password: Some(SecretString::from("admin".to_string())),
+                token: None,
+                client_secret: None,
+                enabled: None,
+                schedule_minutes: None,
+                filters: None,
+            },
+        )
+        .unwrap()
+        .id;
+    let report = h
+        .core
+        .sync(&h.actor, id, SyncOptions::default(), |_| {})
+        .await
+        .unwrap();
+    assert!(report.error.is_none(), "{report:?}");
+    let s = h.new_session().await;
+    let question: String = {
+        let conn = supportbot_core::store::open_connection(
+            &h.dir.path().join(supportbot_core::store::DB_FILE),
+        )
+        .unwrap();
+        conn.query_row("SELECT short_description FROM incidents LIMIT 1", [], |r| {
+            r.get(0)
+        })
+        .unwrap()
+    };
+    let out = h.svc().send(&h.actor, &s.id, &question).await.unwrap();
+    let answer = out[1].answer.as_ref().unwrap();
+    assert!(!answer.citations.is_empty(), "{answer:?}");
+    assert!(answer.citations.iter().all(|c| c.number.starts_with("INC")));
+    assert!((0.0..=1.0).contains(&answer.confidence));
+    assert!(
+        !answer.low_confidence,
+        "asking an incident's own title is a confident match: {answer:?}"
+    );
+    assert!(answer.text.contains(&answer.citations[0].number));
+    h.until(
+        "the answer event",
+        |e| matches!(e, ChatEvent::Message { message, .. } if message.answer.is_some()),
+    )
+    .await;
+}

@@ -1,0 +1,240 @@
+//! `supportbot chat --json` through the real binary: stdin lines in, one JSON event per line
+//! out. The handoff runs against the simulator the console starts itself; the cited answer
+//! needs a synced knowledge base and so the embedding model (skips without it unless
+//! SUPPORTBOT_REQUIRE_MODEL=1).
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_supportbot");
+
+fn cli(dir: &Path) -> Command {
+    let mut c = Command::new(BIN);
+    c.env("SUPPORTBOT_DATA_DIR", dir)
+        .env("SUPPORTBOT_SECRET_STORE", "file")
+        .env_remove("DISPLAY");
+    for var in [
+        "SERVICENOW_CLIENT_ID",
+        "SERVICENOW_CLIENT_SECRET",
+        "SERVICENOW_USERNAME",
+        "SERVICENOW_PASSWORD",
+        "SERVICENOW_INSTANCE",
+        "WEBHOOK_SECRET",
+    ] {
+        c.env_remove(var);
+    }
+    c
+}
+
+/// A running console: write lines, read JSON events.
+struct Console {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<Value>,
+}
+
+impl Console {
+    fn start(dir: &Path, extra: &[&str]) -> Console {
+        let mut child = cli(dir)
+            .args(["chat", "--json"])
+            .args(extra)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Console {
+            stdin: child.stdin.take(),
+            child,
+            lines,
+            seen: Vec::new(),
+        }
+    }
+
+    fn say(&mut self, line: &str) {
+        let stdin = self.stdin.as_mut().unwrap();
+        writeln!(stdin, "{line}").unwrap();
+        stdin.flush().unwrap();
+    }
+
+    /// Reads events until one satisfies `done`.
+    fn until(&mut self, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    let v: Value = serde_json::from_str(&line)
+                        .unwrap_or_else(|_| panic!("every line is JSON: {line}"));
+                    assert!(v["type"].is_string(), "every event has a type: {v}");
+                    self.seen.push(v.clone());
+                    if done(&v) {
+                        return v;
+                    }
+                }
+                Err(_) => panic!("timed out waiting for {what}; seen {:#?}", self.seen),
+            }
+        }
+    }
+
+    fn until_state(&mut self, state: &str) -> Value {
+        self.until(&format!("state {state}"), |v| {
+            v["type"] == "state" && v["state"] == state
+        })
+    }
+
+    /// Closes stdin and waits for a clean exit.
+    fn finish(mut self) {
+        drop(self.stdin.take());
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                assert!(status.success(), "exit status {status}");
+                return;
+            }
+            assert!(Instant::now() < deadline, "the console did not exit");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Console {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn handoff_from_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Console::start(dir.path(), &["--mode", "simulated", "--webhook-port", "0"]);
+    let hello = c.until("the welcome", |v| v["type"] == "system");
+    assert!(hello["text"].as_str().unwrap().contains("/agent"));
+    // Nothing synced: the bot says so, with no citations.
+    c.say("My VPN disconnects every few minutes");
+    let answer = c.until("the bot's answer", |v| v["type"] == "bot_answer");
+    assert!(
+        answer["text"].as_str().unwrap().contains("empty"),
+        "{answer}"
+    );
+    assert_eq!(answer["citations"], serde_json::json!([]));
+    assert_eq!(answer["low_confidence"], true);
+    c.say("/agent");
+    c.until_state("waiting");
+    c.until_state("connected");
+    let greeting = c.until("the agent's greeting", |v| {
+        v["type"] == "agent_message" && v["text"].as_str().unwrap().contains("Hi, this is Beth")
+    });
+    assert_eq!(greeting["agent"], "Beth Anglin");
+    c.say("It happens on the office wifi");
+    c.until("the agent's answer", |v| {
+        v["type"] == "agent_message" && v["text"].as_str().unwrap().contains("You wrote")
+    });
+    c.say("/end");
+    c.until_state("completed");
+    // A command that does not fit the state is an error event, not the end of the console.
+    c.say("/cancel");
+    let error = c.until("the refusal", |v| v["type"] == "error");
+    assert_eq!(error["code"], "chat_refused");
+    c.finish();
+}
+
+#[test]
+fn cited_answers_after_a_sync() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let core = supportbot_core::Core::open(dir.path()).unwrap();
+        match core.knowledge_base().embedder() {
+            Ok(_) => {}
+            Err(e) if std::env::var("SUPPORTBOT_REQUIRE_MODEL").as_deref() == Ok("1") => {
+                panic!("model required: {e}")
+            }
+            Err(e) => {
+                eprintln!("skipping: {e}");
+                return;
+            }
+        }
+    }
+    let mut sim = Command::new(BIN)
+        .args(["sim", "--port", "0", "--incidents", "80"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(sim.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let url = first
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_owned();
+    let run = |args: &[&str]| {
+        let out = cli(dir.path())
+            .args(args)
+            .env("SUPPORTBOT_PASSWORD", "admin")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    };
+    run(&[
+        "integrations",
+        "add",
+        "--name",
+        "Sim",
+        "--kind",
+        "servicenow",
+        "--auth",
+        "basic",
+        "--url",
+        &url,
+        "--username",
+        "admin",
+        "--json",
+    ]);
+    run(&["sync", "Sim", "--json"]);
+    let title: String =
+        supportbot_core::store::open_connection(&dir.path().join(supportbot_core::store::DB_FILE))
+            .ok()
+            .and_then(|c| {
+                c.query_row("SELECT short_description FROM incidents LIMIT 1", [], |r| {
+                    r.get(0)
+                })
+                .ok()
+            })
+            .unwrap_or_else(|| "VPN disconnects every few minutes".into());
+    let mut c = Console::start(dir.path(), &["--sim-url", &url]);
+    c.say(&title);
+    let answer = c.until("the bot's answer", |v| v["type"] == "bot_answer");
+    let citations = answer["citations"].as_array().unwrap();
+    assert!(!citations.is_empty(), "{answer}");
+    assert!(citations
+        .iter()
+        .all(|n| n.as_str().unwrap().starts_with("INC")));
+    assert_eq!(answer["sources"][0]["number"], citations[0]);
+    let confidence = answer["confidence"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&confidence));
+    c.finish();
+    let _ = sim.kill();
+    let _ = sim.wait();
+}
