@@ -3,6 +3,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use supportbot_core::chat::{ChatOptions, ChatService};
 use supportbot_core::{Actor, Core, CoreError, ErrorCode};
 
 /// State shared by the commands: the core, and who the window acts as. `None` means the active
@@ -10,6 +11,9 @@ use supportbot_core::{Actor, Core, CoreError, ErrorCode};
 pub(crate) struct AppState {
     pub core: Arc<Core>,
     pub session: Mutex<Option<Actor>>,
+    /// The chat console (webhook server, VA clients, timers), or why it could not start: the
+    /// rest of the app works without it and the Chat page shows the reason.
+    pub chat: Result<Arc<ChatService>, String>,
     /// The in-process simulator behind the demo integration; dropped with the app.
     _demo: Option<supportbot_sim::RunningSim>,
 }
@@ -44,10 +48,13 @@ pub(crate) fn run() -> i32 {
     tracing::info!(data_dir = %core.data_dir().display(), secret_store = ?core.secret_store().kind, "starting desktop app");
     let session = core.actor(None, None).ok();
     let demo = crate::demo::start(&core);
+    let chat = start_chat(&core, demo.as_ref());
+    let chat_events = chat.as_ref().ok().map(|c| c.subscribe());
     let scheduler_core = core.clone();
     let state = AppState {
         core,
         session: Mutex::new(session),
+        chat,
         _demo: demo,
     };
     let result = tauri::Builder::default()
@@ -55,6 +62,9 @@ pub(crate) fn run() -> i32 {
         .manage(state)
         .setup(move |app| {
             crate::scheduler::spawn(app.handle().clone(), scheduler_core);
+            if let Some(events) = chat_events {
+                crate::notify::forward_chat_events(app.handle().clone(), events);
+            }
             Ok(())
         })
         .invoke_handler(crate::commands::handler())
@@ -67,4 +77,22 @@ pub(crate) fn run() -> i32 {
             1
         }
     }
+}
+
+/// Starts the chat console on Tauri's runtime (its webhook server and timers live there). In
+/// simulated mode it talks to the demo's in-process simulator.
+fn start_chat(
+    core: &Arc<Core>,
+    demo: Option<&supportbot_sim::RunningSim>,
+) -> Result<Arc<ChatService>, String> {
+    let options = ChatOptions {
+        sim_url: demo.map(|d| d.base_url()),
+        ..ChatOptions::default()
+    };
+    tauri::async_runtime::block_on(ChatService::start(core.clone(), options))
+        .map(Arc::new)
+        .map_err(|e| {
+            tracing::warn!(error = %e, "the chat console could not start");
+            e.message
+        })
 }

@@ -1,17 +1,87 @@
-//! Desktop notifications: a sync finished or failed while the window was not in front.
+//! Desktop notifications (a sync ended, an agent joined or replied) while the window is not in
+//! front, and the chat events forwarded to the window.
 
+use supportbot_core::chat::service::{ChatEvent, HandoffState};
+use supportbot_core::chat::store::Direction;
 use supportbot_core::sync::{SyncOutcome, SyncReport};
-use tauri::{AppHandle, Manager};
+use tauri::{AppHandle, Emitter, Manager};
 use tauri_plugin_notification::NotificationExt;
+use tokio::sync::broadcast;
+
+fn window_focused(app: &AppHandle) -> bool {
+    app.get_webview_window("main")
+        .and_then(|w| w.is_focused().ok())
+        .unwrap_or(false)
+}
+
+fn show(app: &AppHandle, title: String, body: String) {
+    if let Err(e) = app.notification().builder().title(title).body(body).show() {
+        tracing::debug!(error = %e, "notification not shown");
+    }
+}
+
+/// Sends every chat event to the window ("chat-event") and notifies when an agent joins or
+/// writes while the window is in the background.
+pub(crate) fn forward_chat_events(app: AppHandle, mut events: broadcast::Receiver<ChatEvent>) {
+    tauri::async_runtime::spawn(async move {
+        loop {
+            let event = match events.recv().await {
+                Ok(e) => e,
+                // A slow window missed some events; the page reloads the session on its next
+                // action, so carry on.
+                Err(broadcast::error::RecvError::Lagged(n)) => {
+                    tracing::warn!(missed = n, "chat events dropped for a slow window");
+                    continue;
+                }
+                Err(broadcast::error::RecvError::Closed) => break,
+            };
+            if !window_focused(&app) {
+                match &event {
+                    ChatEvent::State {
+                        state: HandoffState::Connected,
+                        agent,
+                        ..
+                    } => {
+                        let name = agent
+                            .as_ref()
+                            .and_then(|a| a.name.clone())
+                            .unwrap_or_else(|| "An agent".into());
+                        show(
+                            &app,
+                            format!("{name} joined the chat"),
+                            "Open Support Bot to reply.".into(),
+                        );
+                    }
+                    ChatEvent::Message { message, .. } if message.from == Direction::Agent => {
+                        let who = message
+                            .agent
+                            .as_ref()
+                            .and_then(|a| a.name.clone())
+                            .unwrap_or_else(|| "The agent".into());
+                        let text = message
+                            .text
+                            .clone()
+                            .unwrap_or_else(|| "sent a message".into());
+                        show(
+                            &app,
+                            format!("{who} replied"),
+                            text.chars().take(140).collect(),
+                        );
+                    }
+                    _ => {}
+                }
+            }
+            if let Err(e) = app.emit("chat-event", &event) {
+                tracing::debug!(error = %e, "chat event not delivered to the window");
+            }
+        }
+    });
+}
 
 /// Tells the user how a sync of `name` ended, unless they are looking at the window already
 /// (the card shows it there). Without a notification daemon this is a no-op.
 pub(crate) fn sync_finished(app: &AppHandle, name: &str, report: &SyncReport) {
-    let focused = app
-        .get_webview_window("main")
-        .and_then(|w| w.is_focused().ok())
-        .unwrap_or(false);
-    if focused {
+    if window_focused(app) {
         return;
     }
     let (title, body) = match report.status {
@@ -39,7 +109,5 @@ pub(crate) fn sync_finished(app: &AppHandle, name: &str, report: &SyncReport) {
         ),
         SyncOutcome::Cancelled => return,
     };
-    if let Err(e) = app.notification().builder().title(title).body(body).show() {
-        tracing::debug!(error = %e, "notification not shown");
-    }
+    show(app, title, body);
 }

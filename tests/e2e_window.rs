@@ -325,6 +325,55 @@ async fn roll_back_from_version_history(c: &Client, card: &str, demo_url: &str) 
     }
 }
 
+/// Asks the bot a question (cited answer), escalates to the simulated live agent (spinner, the
+/// agent joins and replies) and ends the chat.
+async fn chat_with_the_bot_and_an_agent(c: &Client) {
+    click(c, r#"[data-testid="nav-chat"]"#).await;
+    type_into(
+        c,
+        r#"[data-testid="chat-input"]"#,
+        "my vpn keeps disconnecting when I work from home",
+    )
+    .await;
+    click(c, r#"[data-testid="chat-send"]"#).await;
+    let citation = text_contains(
+        c,
+        r#"[data-testid="bot-answer"] [data-testid="citation"]"#,
+        "INC",
+    )
+    .await;
+    assert!(citation.trim().starts_with("INC"), "{citation}");
+    el(
+        c,
+        r#"[data-testid="bot-answer"] [data-testid="feedback-yes"]"#,
+    )
+    .await;
+    click(c, r#"[data-testid="chat-escalate"]"#).await;
+    el(c, r#"[data-testid="part-spinner"]"#).await;
+    wait_attr(
+        c,
+        r#"[data-testid="chat-state"]"#,
+        "data-state",
+        "connected",
+    )
+    .await;
+    text_contains(c, r#"[data-testid="chat-agent"]"#, "Beth Anglin").await;
+    el(
+        c,
+        r#"[data-testid="chat-message"][data-from="agent"] .part--text"#,
+    )
+    .await;
+    screenshot(c, "e2e-chat.png").await;
+    click(c, r#"[data-testid="chat-end"]"#).await;
+    wait_attr(
+        c,
+        r#"[data-testid="chat-state"]"#,
+        "data-state",
+        "completed",
+    )
+    .await;
+}
+
 /// A POST to the simulator's unauthenticated `/sim/` control API over plain HTTP/1.1.
 fn sim_post(base: &str, path: &str, body: &str) {
     use std::io::{Read, Write};
@@ -428,6 +477,7 @@ async fn demo_sync_search_and_rollback_in_the_real_window() {
 
     search_from_the_page(&c).await;
     roll_back_from_version_history(&c, card, &demo_url).await;
+    chat_with_the_bot_and_an_agent(&c).await;
     c.close().await.unwrap();
     drop(driver);
     drop(data);

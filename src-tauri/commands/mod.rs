@@ -2,6 +2,7 @@
 //! delegates to one core call on a blocking thread (the core does SQLite and keyring I/O).
 
 mod app;
+mod chat;
 mod integrations;
 mod kb;
 mod profiles;
@@ -13,6 +14,18 @@ pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + '
     tauri::generate_handler![
         app::app_status,
         app::open_external,
+        chat::chat_settings,
+        chat::chat_settings_save,
+        chat::chat_session,
+        chat::chat_new,
+        chat::chat_send,
+        chat::chat_reply,
+        chat::chat_attach,
+        chat::chat_escalate,
+        chat::chat_cancel,
+        chat::chat_end,
+        chat::chat_keep_waiting,
+        chat::chat_feedback,
         integrations::integrations_list,
         integrations::integration_add,
         integrations::integration_edit,

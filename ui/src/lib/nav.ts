@@ -4,6 +4,8 @@ import IntegrationsPage from '$lib/integrations/IntegrationsPage.svelte';
 import ProfilesPage from '$lib/profiles/ProfilesPage.svelte';
 import SearchPage from '$lib/kb/SearchPage.svelte';
 import KnowledgeBasePage from '$lib/kb/KnowledgeBasePage.svelte';
+import ChatPage from '$lib/chat/ChatPage.svelte';
+import ChatSettingsPage from '$lib/chat/ChatSettingsPage.svelte';
 
 export interface NavItem {
   /** Route id, used in the URL hash: #/<id>. */
@@ -25,6 +27,10 @@ export interface NavSection {
  */
 export const NAV: NavSection[] = [
   {
+    label: 'Support',
+    items: [{ id: 'chat', label: 'Chat', icon: 'chat', testid: 'nav-chat', component: ChatPage }],
+  },
+  {
     label: 'Knowledge',
     items: [{ id: 'kb/search', label: 'Search', icon: 'search', testid: 'nav-kb-search', component: SearchPage }],
   },
@@ -33,6 +39,7 @@ export const NAV: NavSection[] = [
     items: [
       { id: 'settings/integrations', label: 'Integrations', icon: 'plug', testid: 'nav-integrations', component: IntegrationsPage },
       { id: 'settings/knowledge-base', label: 'Knowledge Base', icon: 'database', testid: 'nav-knowledge-base', component: KnowledgeBasePage },
+      { id: 'settings/chat', label: 'Chat', icon: 'chat', testid: 'nav-chat-settings', component: ChatSettingsPage },
       { id: 'settings/profiles', label: 'Profiles', icon: 'users', testid: 'nav-profiles', component: ProfilesPage },
     ],
   },

@@ -607,18 +607,23 @@ fn prune_common_terms(conn: &Connection, fts: &str) -> CoreResult<String> {
     if terms.len() < 2 {
         return Ok(fts.to_string());
     }
+    // The highest row id stands in for the count (O(log n) instead of a 1.5 ms scan at 100k);
+    // ids are never reused, so deletions only make it an overestimate, which is harmless here.
     let total: i64 = conn
-        .prepare_cached("SELECT COUNT(*) FROM incidents")?
+        .prepare_cached("SELECT COALESCE(MAX(id), 0) FROM incidents")?
         .query_row([], |r| r.get(0))?;
     if total < PRUNE_MIN_DOCS {
         return Ok(fts.to_string());
     }
-    // Counting one word's matches walks its posting list only: about a millisecond at 100k.
-    let mut count =
-        conn.prepare_cached("SELECT COUNT(*) FROM incidents_fts WHERE incidents_fts MATCH ?")?;
+    let budget = (total as f64 * PRUNE_SHARE) as i64;
+    // Counting one word's matches walks its posting list only, and stops past the budget: a
+    // word matching more than the budget alone is only kept when it is the rarest.
+    let mut count = conn.prepare_cached(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM incidents_fts WHERE incidents_fts MATCH ?1 LIMIT ?2)",
+    )?;
     let mut by_df = Vec::with_capacity(terms.len());
     for t in &terms {
-        let df: i64 = count.query_row([t], |r| r.get(0))?;
+        let df: i64 = count.query_row(rusqlite::params![t, budget + 1], |r| r.get(0))?;
         if df > 0 {
             by_df.push((df, *t));
         }
@@ -627,7 +632,6 @@ fn prune_common_terms(conn: &Connection, fts: &str) -> CoreResult<String> {
         return Ok(fts.to_string());
     }
     by_df.sort();
-    let budget = (total as f64 * PRUNE_SHARE) as i64;
     let mut kept = Vec::new();
     let mut used = 0;
     for (df, t) in by_df {
