@@ -11,13 +11,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_supportbot");
+mod common;
 
+/// `supportbot` with none of seed 001's environment variables, so settings come from the test.
 fn cli(dir: &Path) -> Command {
-    let mut c = Command::new(BIN);
-    c.env("SUPPORTBOT_DATA_DIR", dir)
-        .env("SUPPORTBOT_SECRET_STORE", "file")
-        .env_remove("DISPLAY");
+    let mut c = common::command(dir);
     for var in [
         "SERVICENOW_CLIENT_ID",
         "SERVICENOW_CLIENT_SECRET",
@@ -158,33 +156,11 @@ fn handoff_from_the_terminal() {
 #[test]
 fn cited_answers_after_a_sync() {
     let dir = tempfile::tempdir().unwrap();
-    {
-        let core = supportbot_core::Core::open(dir.path()).unwrap();
-        match core.knowledge_base().embedder() {
-            Ok(_) => {}
-            Err(e) if std::env::var("SUPPORTBOT_REQUIRE_MODEL").as_deref() == Ok("1") => {
-                panic!("model required: {e}")
-            }
-            Err(e) => {
-                eprintln!("skipping: {e}");
-                return;
-            }
-        }
+    if !common::model_ready(dir.path()) {
+        return;
     }
-    let mut sim = Command::new(BIN)
-        .args(["sim", "--port", "0", "--incidents", "80"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(sim.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    let url = first
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap()
-        .to_owned();
+    let sim = common::Sim::start(80);
+    let url = sim.1.clone();
     let run = |args: &[&str]| {
         let out = cli(dir.path())
             .args(args)
@@ -235,6 +211,4 @@ fn cited_answers_after_a_sync() {
     let confidence = answer["confidence"].as_f64().unwrap();
     assert!((0.0..=1.0).contains(&confidence));
     c.finish();
-    let _ = sim.kill();
-    let _ = sim.wait();
 }

@@ -3,93 +3,11 @@
 //! codes. Tests that search synced data need the embedding model and skip without it unless
 //! SUPPORTBOT_REQUIRE_MODEL=1; input errors are checked without it.
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+mod common;
 
-use serde_json::Value;
+use common::{cli, json_err, json_ok, model_ready, stdout, Sim};
 
-const BIN: &str = env!("CARGO_BIN_EXE_supportbot");
-const INCIDENTS: usize = 80;
-
-struct Sim(Child, String);
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_sim() -> Sim {
-    let mut child = Command::new(BIN)
-        .args(["sim", "--port", "0", "--incidents", &INCIDENTS.to_string()])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("listening on ")
-        .expect("first line names the URL")
-        .to_string();
-    Sim(child, url)
-}
-
-fn cli(dir: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .env("SUPPORTBOT_DATA_DIR", dir)
-        .env("SUPPORTBOT_SECRET_STORE", "file")
-        .env("SUPPORTBOT_PASSWORD", "admin")
-        .env_remove("DISPLAY")
-        .env_remove("WAYLAND_DISPLAY")
-        .env_remove("SUPPORTBOT_PROFILE_PASSWORD")
-        .output()
-        .expect("run supportbot")
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn json_ok(out: &Output) -> Value {
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        out.status,
-        stdout(out),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = stdout(out);
-    serde_json::from_str(text.lines().last().expect("output")).expect("a JSON line")
-}
-
-/// The last stdout line's error object, asserting a non-zero exit.
-fn json_err(out: &Output) -> Value {
-    assert!(!out.status.success(), "expected failure: {}", stdout(out));
-    let text = stdout(out);
-    let v: Value = serde_json::from_str(text.lines().last().expect("an error line"))
-        .expect("error line is JSON");
-    v["error"].clone()
-}
-
-fn model_ready(dir: &Path) -> bool {
-    let core = supportbot_core::Core::open(dir).unwrap();
-    match core.knowledge_base().embedder() {
-        Ok(_) => true,
-        Err(e) if std::env::var("SUPPORTBOT_REQUIRE_MODEL").as_deref() == Ok("1") => {
-            panic!("model required: {e}")
-        }
-        Err(e) => {
-            eprintln!("skipping: {e}");
-            false
-        }
-    }
-}
+const INCIDENTS: u64 = 80;
 
 #[test]
 fn search_and_eval_on_synced_data() {
@@ -97,7 +15,7 @@ fn search_and_eval_on_synced_data() {
     if !model_ready(dir.path()) {
         return;
     }
-    let sim = start_sim();
+    let sim = Sim::start(INCIDENTS);
     json_ok(&cli(
         dir.path(),
         &[

@@ -4,104 +4,10 @@
 //! admin-only rollback. Needs the embedding model; skips without it unless
 //! SUPPORTBOT_REQUIRE_MODEL=1.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+mod common;
 
+use common::{cli, json_err, json_ok, model_ready, Sim};
 use serde_json::Value;
-
-const BIN: &str = env!("CARGO_BIN_EXE_supportbot");
-
-struct Sim(Child, String);
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_sim(incidents: u64) -> Sim {
-    let mut child = Command::new(BIN)
-        .args(["sim", "--port", "0", "--incidents", &incidents.to_string()])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("listening on ")
-        .expect("first line names the URL")
-        .to_string();
-    Sim(child, url)
-}
-
-impl Sim {
-    /// A request to the simulator's `/sim/` control API (plain HTTP/1.1, no client crate).
-    fn control(&self, method: &str, path: &str, body: &str) {
-        let addr = self.1.trim_start_matches("http://").trim_end_matches('/');
-        let mut s = TcpStream::connect(addr).unwrap();
-        write!(
-            s,
-            "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        )
-        .unwrap();
-        let mut answer = String::new();
-        s.read_to_string(&mut answer).unwrap();
-        assert!(answer.starts_with("HTTP/1.1 200"), "{path}: {answer}");
-    }
-}
-
-fn cli(dir: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .env("SUPPORTBOT_DATA_DIR", dir)
-        .env("SUPPORTBOT_SECRET_STORE", "file")
-        .env("SUPPORTBOT_PASSWORD", "admin")
-        .env_remove("SUPPORTBOT_PROFILE_PASSWORD")
-        .env_remove("DISPLAY")
-        .env_remove("WAYLAND_DISPLAY")
-        .output()
-        .unwrap()
-}
-
-fn ok_json(out: &Output) -> Value {
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8_lossy(&out.stdout);
-    serde_json::from_str(text.lines().last().expect("output")).expect("JSON line")
-}
-
-fn err_json(out: &Output) -> Value {
-    assert!(!out.status.success(), "expected failure");
-    let text = String::from_utf8_lossy(&out.stdout);
-    let v: Value = serde_json::from_str(text.lines().last().expect("an error line")).unwrap();
-    v["error"].clone()
-}
-
-fn model_ready(dir: &Path) -> bool {
-    let core = supportbot_core::Core::open(dir).unwrap();
-    match core.knowledge_base().embedder() {
-        Ok(_) => true,
-        Err(e) if std::env::var("SUPPORTBOT_REQUIRE_MODEL").as_deref() == Ok("1") => {
-            panic!("model required: {e}")
-        }
-        Err(e) => {
-            eprintln!("skipping: {e}");
-            false
-        }
-    }
-}
 
 #[test]
 fn versions_show_rollback_check_and_rebuild() {
@@ -110,8 +16,8 @@ fn versions_show_rollback_check_and_rebuild() {
         return;
     }
     let d = dir.path();
-    let sim = start_sim(25);
-    ok_json(&cli(
+    let sim = Sim::start(25);
+    json_ok(&cli(
         d,
         &[
             "integrations",
@@ -129,17 +35,17 @@ fn versions_show_rollback_check_and_rebuild() {
             "--json",
         ],
     ));
-    assert_eq!(ok_json(&cli(d, &["sync", "Sim", "--json"]))["added"], 25);
+    assert_eq!(json_ok(&cli(d, &["sync", "Sim", "--json"]))["added"], 25);
     sim.control(
         "POST",
         "/sim/records/incident",
         r#"{"short_description": "Shared mailbox stops syncing on phones"}"#,
     );
-    let second = ok_json(&cli(d, &["sync", "Sim", "--json"]));
+    let second = json_ok(&cli(d, &["sync", "Sim", "--json"]));
     assert_eq!(second["added"], 1);
 
     // versions --json: an array of VersionSummary, newest first.
-    let list = ok_json(&cli(d, &["kb", "versions", "--json"]));
+    let list = json_ok(&cli(d, &["kb", "versions", "--json"]));
     let list = list.as_array().expect("an array");
     assert_eq!(list.len(), 2);
     for key in [
@@ -176,7 +82,7 @@ fn versions_show_rollback_check_and_rebuild() {
     );
 
     // show: "v2" and "2" both work.
-    let shown = ok_json(&cli(d, &["kb", "show", &format!("v{v2}"), "--json"]));
+    let shown = json_ok(&cli(d, &["kb", "show", &format!("v{v2}"), "--json"]));
     assert_eq!(shown["version"]["id"], v2);
     assert_eq!(shown["changes_total"], 1);
     assert_eq!(shown["changes"][0]["change"], "added");
@@ -193,7 +99,7 @@ fn versions_show_rollback_check_and_rebuild() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("like 12 or v12"));
 
     // rollback: a viewer is refused; the admin gets the new version, progress on stderr.
-    ok_json(&cli(
+    json_ok(&cli(
         d,
         &["profiles", "add", "Reader", "--role", "viewer", "--json"],
     ));
@@ -208,9 +114,9 @@ fn versions_show_rollback_check_and_rebuild() {
             "--json",
         ],
     );
-    assert_eq!(err_json(&denied)["code"], "permission_denied");
+    assert_eq!(json_err(&denied)["code"], "permission_denied");
     let out = cli(d, &["kb", "rollback", &format!("v{v1}"), "--json"]);
-    let rb = ok_json(&out);
+    let rb = json_ok(&out);
     assert_eq!(rb["kind"], "rollback");
     assert_eq!(rb["rollback_to"], v1);
     assert_eq!(rb["notes"], format!("Rollback to v{v1}"));
@@ -220,10 +126,10 @@ fn versions_show_rollback_check_and_rebuild() {
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("done"));
     let latest = cli(d, &["kb", "rollback", &rb["id"].to_string(), "--json"]);
-    assert_eq!(err_json(&latest)["code"], "validation");
+    assert_eq!(json_err(&latest)["code"], "validation");
 
     // check: ok now; a damaged index file fails with index_corrupt until a rebuild.
-    let check = ok_json(&cli(d, &["kb", "check", "--json"]));
+    let check = json_ok(&cli(d, &["kb", "check", "--json"]));
     assert_eq!(check["ok"], true, "{check}");
     assert_eq!(check["incidents"], 25);
     assert_eq!(check["index_vectors"], 25);
@@ -233,7 +139,7 @@ fn versions_show_rollback_check_and_rebuild() {
     bytes[n - 100] ^= 0x5a;
     std::fs::write(&index, &bytes).unwrap();
     let out = cli(d, &["kb", "check", "--json"]);
-    let err = err_json(&out);
+    let err = json_err(&out);
     assert_eq!(err["code"], "index_corrupt");
     assert!(err["message"]
         .as_str()
@@ -247,17 +153,17 @@ fn versions_show_rollback_check_and_rebuild() {
     assert!(!text.status.success());
     assert!(String::from_utf8_lossy(&text.stderr).contains("supportbot kb rebuild"));
 
-    let rebuilt = ok_json(&cli(d, &["kb", "rebuild", "--json"]));
+    let rebuilt = json_ok(&cli(d, &["kb", "rebuild", "--json"]));
     assert_eq!(rebuilt["vectors"], 25);
     assert_eq!(rebuilt["reembedded"], 0);
     assert!(rebuilt["took_ms"].as_f64().is_some());
-    assert_eq!(ok_json(&cli(d, &["kb", "check", "--json"]))["ok"], true);
+    assert_eq!(json_ok(&cli(d, &["kb", "check", "--json"]))["ok"], true);
     let human = cli(d, &["kb", "check"]);
     assert!(human.status.success());
     assert!(String::from_utf8_lossy(&human.stdout).contains("ok"));
 
     // The next sync re-applies what the source changed after v1.
-    let again = ok_json(&cli(d, &["sync", "Sim", "--json"]));
+    let again = json_ok(&cli(d, &["sync", "Sim", "--json"]));
     assert_eq!(
         (again["added"].as_u64(), again["total"].as_u64()),
         (Some(1), Some(26))

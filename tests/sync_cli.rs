@@ -4,62 +4,15 @@
 //! Needs the embedding model; skips without it unless SUPPORTBOT_REQUIRE_MODEL=1.
 
 use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_supportbot");
+mod common;
+
+use common::{command, model_ready, Sim};
+
 const INCIDENTS: u64 = 600;
-
-struct Sim(Child, String);
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_sim() -> Sim {
-    let mut child = Command::new(BIN)
-        .args(["sim", "--port", "0", "--incidents", &INCIDENTS.to_string()])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("listening on ")
-        .expect("first line names the URL")
-        .to_string();
-    Sim(child, url)
-}
-
-fn cli(dir: &Path) -> Command {
-    let mut c = Command::new(BIN);
-    c.env("SUPPORTBOT_DATA_DIR", dir)
-        .env("SUPPORTBOT_SECRET_STORE", "file")
-        .env_remove("DISPLAY");
-    c
-}
-
-fn model_ready(dir: &Path) -> bool {
-    let core = supportbot_core::Core::open(dir).unwrap();
-    match core.knowledge_base().embedder() {
-        Ok(_) => true,
-        Err(e) if std::env::var("SUPPORTBOT_REQUIRE_MODEL").as_deref() == Ok("1") => {
-            panic!("model required: {e}")
-        }
-        Err(e) => {
-            eprintln!("skipping: {e}");
-            false
-        }
-    }
-}
 
 fn last_json(out: &[u8]) -> Value {
     let text = String::from_utf8_lossy(out);
@@ -72,8 +25,8 @@ fn killed_sync_resumes_without_loss_or_duplicates() {
     if !model_ready(dir.path()) {
         return;
     }
-    let sim = start_sim();
-    let add = cli(dir.path())
+    let sim = Sim::start(INCIDENTS);
+    let add = command(dir.path())
         .args([
             "integrations",
             "add",
@@ -99,7 +52,7 @@ fn killed_sync_resumes_without_loss_or_duplicates() {
     );
 
     // Kill -9 once some batches are committed.
-    let mut sync = cli(dir.path())
+    let mut sync = command(dir.path())
         .args(["sync", "Sim", "--json", "--batch-size", "8"])
         .stdout(Stdio::piped())
         .spawn()
@@ -129,7 +82,7 @@ fn killed_sync_resumes_without_loss_or_duplicates() {
     sync.wait().unwrap();
     assert!(progress_seen > 0);
 
-    let out = cli(dir.path())
+    let out = command(dir.path())
         .args(["sync", "Sim", "--json"])
         .output()
         .unwrap();
@@ -155,7 +108,7 @@ fn killed_sync_resumes_without_loss_or_duplicates() {
     assert_eq!(result["status"], "success");
     assert_eq!(result["total"], INCIDENTS, "{result}");
 
-    let stats = cli(dir.path())
+    let stats = command(dir.path())
         .args(["kb", "stats", "--json"])
         .output()
         .unwrap();
@@ -182,8 +135,8 @@ fn a_failed_sync_exits_non_zero_with_an_error_line() {
     if !model_ready(dir.path()) {
         return;
     }
-    let sim = start_sim();
-    let add = cli(dir.path())
+    let sim = Sim::start(INCIDENTS);
+    let add = command(dir.path())
         .args([
             "integrations",
             "add",
@@ -202,7 +155,7 @@ fn a_failed_sync_exits_non_zero_with_an_error_line() {
         .output()
         .unwrap();
     assert!(add.status.success());
-    let out = cli(dir.path())
+    let out = command(dir.path())
         .args(["sync", "Sim", "--json"])
         .output()
         .unwrap();
@@ -210,7 +163,7 @@ fn a_failed_sync_exits_non_zero_with_an_error_line() {
     let err = last_json(&out.stdout);
     assert_eq!(err["error"]["code"], "auth_invalid", "{err}");
     assert!(!String::from_utf8_lossy(&out.stdout).contains("not-the-password"));
-    let list = cli(dir.path())
+    let list = command(dir.path())
         .args(["integrations", "list", "--json"])
         .output()
         .unwrap();

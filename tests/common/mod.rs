@@ -1,0 +1,122 @@
+//! Helpers shared by the CLI tests: the `supportbot` binary with a private data directory,
+//! a `supportbot sim` child process, JSON output lines, and the embedding-model gate.
+// Each test crate uses a different subset.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+
+use serde_json::Value;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_supportbot");
+
+/// A `supportbot sim` child, killed when dropped; `.1` is its base URL.
+pub struct Sim(pub Child, pub String);
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Sim {
+    /// Starts `supportbot sim` on a free port with `incidents` generated incidents.
+    pub fn start(incidents: u64) -> Sim {
+        let mut child = Command::new(BIN)
+            .args(["sim", "--port", "0", "--incidents", &incidents.to_string()])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .expect("first line names the URL")
+            .to_string();
+        Sim(child, url)
+    }
+
+    /// A request to the simulator's `/sim/` control API (plain HTTP/1.1, no client crate).
+    pub fn control(&self, method: &str, path: &str, body: &str) {
+        let addr = self.1.trim_start_matches("http://").trim_end_matches('/');
+        let mut s = TcpStream::connect(addr).unwrap();
+        write!(
+            s,
+            "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200"), "{path}: {answer}");
+    }
+}
+
+/// `supportbot` with its own data directory, the file secret store, and no display (the CLI
+/// must never need one).
+pub fn command(dir: &Path) -> Command {
+    let mut c = Command::new(BIN);
+    c.env("SUPPORTBOT_DATA_DIR", dir)
+        .env("SUPPORTBOT_SECRET_STORE", "file")
+        .env_remove("SUPPORTBOT_PROFILE_PASSWORD")
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY");
+    c
+}
+
+/// Runs `supportbot ARGS` to the end; `SUPPORTBOT_PASSWORD` is the simulator's admin password.
+pub fn cli(dir: &Path, args: &[&str]) -> Output {
+    command(dir)
+        .args(args)
+        .env("SUPPORTBOT_PASSWORD", "admin")
+        .output()
+        .expect("run supportbot")
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The last stdout line as JSON, asserting success.
+pub fn json_ok(out: &Output) -> Value {
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        out.status,
+        stdout(out),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = stdout(out);
+    serde_json::from_str(text.lines().last().expect("output")).expect("a JSON line")
+}
+
+/// The last stdout line's error object, asserting a non-zero exit.
+pub fn json_err(out: &Output) -> Value {
+    assert!(!out.status.success(), "expected failure: {}", stdout(out));
+    let text = stdout(out);
+    let v: Value = serde_json::from_str(text.lines().last().expect("an error line"))
+        .expect("error line is JSON");
+    v["error"].clone()
+}
+
+/// Whether the embedding model loads; without it a test skips, unless
+/// SUPPORTBOT_REQUIRE_MODEL=1 (the test command sets it), when it fails.
+pub fn model_ready(dir: &Path) -> bool {
+    let core = supportbot_core::Core::open(dir).unwrap();
+    match core.knowledge_base().embedder() {
+        Ok(_) => true,
+        Err(e) if std::env::var("SUPPORTBOT_REQUIRE_MODEL").as_deref() == Ok("1") => {
+            panic!("model required: {e}")
+        }
+        Err(e) => {
+            eprintln!("skipping: {e}");
+            false
+        }
+    }
+}
