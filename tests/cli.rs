@@ -6,6 +6,8 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+mod common;
+
 const BIN: &str = env!("CARGO_BIN_EXE_supportbot");
 const SECRET: &str = "cli-secret-value-93841";
 
@@ -409,7 +411,7 @@ fn secrets_never_reach_the_data_directory_or_output() {
     // Make SQLite fold its WAL into the main file, then search every file, logs included.
     json_ok(&run(d, &["integrations", "list", "--json"], &[]));
     for needle in [SECRET, rotated] {
-        let hits = grep_dir(d, needle.as_bytes());
+        let hits = common::grep_dir(d, needle.as_bytes());
         assert!(hits.is_empty(), "{needle} found in {hits:?}");
     }
     assert!(
@@ -427,19 +429,4 @@ fn no_subcommand_help_mentions_secrets_policy() {
         text.contains("integrations") && text.contains("SUPPORTBOT_PASSWORD"),
         "{text}"
     );
-}
-
-fn grep_dir(dir: &Path, needle: &[u8]) -> Vec<std::path::PathBuf> {
-    let mut hits = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            hits.extend(grep_dir(&path, needle));
-        } else if let Ok(bytes) = std::fs::read(&path) {
-            if bytes.windows(needle.len()).any(|w| w == needle) {
-                hits.push(path);
-            }
-        }
-    }
-    hits
 }

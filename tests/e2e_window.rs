@@ -11,6 +11,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::{elements::Element, Client, ClientBuilder, Locator};
+
+mod common;
 use serde_json::json;
 
 const BIN: &str = env!("CARGO_BIN_EXE_supportbot");
@@ -258,8 +260,9 @@ async fn search_from_the_page(c: &Client) {
 /// Changes one demo incident at the source, syncs again (v2), then rolls back to v1 from Version
 /// History: a new version "Rollback to v1" appears and the diff of v2 shows the change.
 async fn roll_back_from_version_history(c: &Client, card: &str, demo_url: &str) {
-    sim_post(
+    common::sim_control(
         demo_url,
+        "POST",
         "/sim/records/incident",
         r#"{"short_description":"E2E printer smoke","description":"The third-floor printer smokes when printing duplex.","priority":"2","category":"hardware","state":"6","close_notes":"Replaced the fuser unit."}"#,
     );
@@ -372,25 +375,6 @@ async fn chat_with_the_bot_and_an_agent(c: &Client) {
         "completed",
     )
     .await;
-}
-
-/// A POST to the simulator's unauthenticated `/sim/` control API over plain HTTP/1.1.
-fn sim_post(base: &str, path: &str, body: &str) {
-    use std::io::{Read, Write};
-    let host = base.trim_start_matches("http://").trim_end_matches('/');
-    let mut s = std::net::TcpStream::connect(host).expect("connect to the demo simulator");
-    write!(
-        s,
-        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut answer = String::new();
-    s.read_to_string(&mut answer).unwrap();
-    assert!(
-        answer.starts_with("HTTP/1.1 200") || answer.starts_with("HTTP/1.1 201"),
-        "{answer}"
-    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -757,7 +741,7 @@ async fn integrations_and_profiles_in_the_real_window() {
     drop(_driver);
 
     // The secret typed in the dialog is nowhere in the data directory (database, WAL, logs).
-    let hits = grep_dir(data.path(), SECRET.as_bytes());
+    let hits = common::grep_dir(data.path(), SECRET.as_bytes());
     assert!(hits.is_empty(), "secret found in {hits:?}");
     assert!(
         data.path().join("supportbot.sqlite3").exists(),
@@ -793,19 +777,4 @@ async fn wait_prop(c: &Client, css: &str, prop: &str, want: &str) {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-}
-
-fn grep_dir(dir: &Path, needle: &[u8]) -> Vec<std::path::PathBuf> {
-    let mut hits = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            hits.extend(grep_dir(&path, needle));
-        } else if let Ok(bytes) = std::fs::read(&path) {
-            if bytes.windows(needle.len()).any(|w| w == needle) {
-                hits.push(path);
-            }
-        }
-    }
-    hits
 }

@@ -42,20 +42,29 @@ impl Sim {
         Sim(child, url)
     }
 
-    /// A request to the simulator's `/sim/` control API (plain HTTP/1.1, no client crate).
+    /// A request to the simulator's `/sim/` control API.
     pub fn control(&self, method: &str, path: &str, body: &str) {
-        let addr = self.1.trim_start_matches("http://").trim_end_matches('/');
-        let mut s = TcpStream::connect(addr).unwrap();
-        write!(
-            s,
-            "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        )
-        .unwrap();
-        let mut answer = String::new();
-        s.read_to_string(&mut answer).unwrap();
-        assert!(answer.starts_with("HTTP/1.1 200"), "{path}: {answer}");
+        sim_control(&self.1, method, path, body);
     }
+}
+
+/// A request to the `/sim/` control API of the simulator at `base` (plain HTTP/1.1, no client
+/// crate), asserting a 200 or 201.
+pub fn sim_control(base: &str, method: &str, path: &str, body: &str) {
+    let addr = base.trim_start_matches("http://").trim_end_matches('/');
+    let mut s = TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    assert!(
+        answer.starts_with("HTTP/1.1 200") || answer.starts_with("HTTP/1.1 201"),
+        "{path}: {answer}"
+    );
 }
 
 /// `supportbot` with its own data directory, the file secret store, and no display (the CLI
@@ -119,4 +128,20 @@ pub fn model_ready(dir: &Path) -> bool {
             false
         }
     }
+}
+
+/// Files under `dir` (recursively) whose bytes contain `needle`: a secret must match none.
+pub fn grep_dir(dir: &Path, needle: &[u8]) -> Vec<std::path::PathBuf> {
+    let mut hits = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            hits.extend(grep_dir(&path, needle));
+        } else if let Ok(bytes) = std::fs::read(&path) {
+            if bytes.windows(needle.len()).any(|w| w == needle) {
+                hits.push(path);
+            }
+        }
+    }
+    hits
 }

@@ -24,6 +24,9 @@ use supportbot_core::ErrorCode;
 use supportbot_sim::{RunningSim, SimConfig};
 use tokio::sync::mpsc;
 
+mod common;
+use common::{dir_contains, sim_get, sim_post, sim_put};
+
 const SECRET: &str = "webhook-secret";
 const VA_TOKEN: &str = "demo-va-token";
 
@@ -70,41 +73,6 @@ struct App {
 
 fn random_id(prefix: &str) -> String {
     format!("{prefix}-{:016x}", rand::rng().random::<u64>())
-}
-
-async fn sim_put(sim: &RunningSim, path: &str, body: Value) -> Value {
-    let response = reqwest::Client::new()
-        .put(format!("{}{path}", sim.base_url()))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        response.status().is_success(),
-        "{path}: {}",
-        response.status()
-    );
-    response.json().await.unwrap()
-}
-
-async fn sim_get(sim: &RunningSim, path: &str) -> Value {
-    reqwest::get(format!("{}{path}", sim.base_url()))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
-async fn sim_post(sim: &RunningSim, path: &str, body: Value) -> u16 {
-    reqwest::Client::new()
-        .post(format!("{}{path}", sim.base_url()))
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
 }
 
 impl App {
@@ -737,23 +705,6 @@ fn secure_answers_are_never_stored_and_feedback_is_kept() {
     drop(db);
     let hits = dir_contains(dir.path(), b"Tr0ub4dor&3-secret");
     assert!(hits.is_empty(), "secure answer found in {hits:?}");
-}
-
-/// Files under `dir` containing `needle`.
-fn dir_contains(dir: &std::path::Path, needle: &[u8]) -> Vec<std::path::PathBuf> {
-    let mut hits = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_file()
-            && std::fs::read(&path)
-                .unwrap()
-                .windows(needle.len())
-                .any(|w| w == needle)
-        {
-            hits.push(path);
-        }
-    }
-    hits
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

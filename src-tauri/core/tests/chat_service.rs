@@ -20,6 +20,9 @@ use supportbot_core::integrations::{AuthType, Kind, NewIntegration};
 use supportbot_core::secrets::StorePreference;
 use supportbot_core::sync::SyncOptions;
 use supportbot_core::{Actor, Core, ErrorCode, Role};
+
+mod common;
+use common::{dir_contains, sim_get, sim_post, sim_put};
 use supportbot_sim::{RunningSim, SimConfig};
 use tokio::sync::broadcast;
 
@@ -40,36 +43,6 @@ fn options(sim: &RunningSim, wait: Duration) -> ChatOptions {
         retry: Some(RetryPolicy::fast()),
         ..ChatOptions::default()
     }
-}
-
-async fn sim_put(sim: &RunningSim, path: &str, body: Value) {
-    let r = reqwest::Client::new()
-        .put(format!("{}{path}", sim.base_url()))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success(), "{path}: {}", r.status());
-}
-
-async fn sim_get(sim: &RunningSim, path: &str) -> Value {
-    reqwest::get(format!("{}{path}", sim.base_url()))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
-async fn sim_post(sim: &RunningSim, path: &str, body: Value) -> u16 {
-    reqwest::Client::new()
-        .post(format!("{}{path}", sim.base_url()))
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
 }
 
 impl Harness {
@@ -564,24 +537,6 @@ async fn a_restart_mid_chat_resumes_the_conversation_and_the_wait_timer() {
     );
 }
 
-/// Files under `dir` (recursively) containing `needle`.
-fn files_containing(dir: &std::path::Path, needle: &[u8]) -> Vec<std::path::PathBuf> {
-    let mut hits = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            hits.extend(files_containing(&path, needle));
-        } else if std::fs::read(&path)
-            .unwrap()
-            .windows(needle.len())
-            .any(|w| w == needle)
-        {
-            hits.push(path);
-        }
-    }
-    hits
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn secure_answers_never_reach_the_database_and_feedback_is_stored() {
     let mut h = Harness::start(json!({"agent_joins": false})).await;
@@ -624,7 +579,7 @@ async fn secure_answers_never_reach_the_database_and_feedback_is_stored() {
     assert_eq!(answer.feedback, Some(Feedback::Helpful));
     h.svc().cancel(&h.actor, &s.id).await.unwrap();
     h.service.take().unwrap().shutdown().await;
-    let hits = files_containing(h.dir.path(), secret.as_bytes());
+    let hits = dir_contains(h.dir.path(), secret.as_bytes());
     assert!(hits.is_empty(), "secure answer found in {hits:?}");
 }
 

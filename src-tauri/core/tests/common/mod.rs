@@ -60,3 +60,49 @@ pub fn dir_contains(dir: &std::path::Path, needle: &[u8]) -> Vec<std::path::Path
     }
     hits
 }
+
+/// PUT to the simulator's control API (e.g. `/sim/va` knobs), asserting success.
+pub async fn sim_put(
+    sim: &supportbot_sim::RunningSim,
+    path: &str,
+    body: serde_json::Value,
+) -> serde_json::Value {
+    let response = reqwest::Client::new()
+        .put(format!("{}{path}", sim.base_url()))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.status().is_success(),
+        "{path}: {}",
+        response.status()
+    );
+    response.json().await.unwrap()
+}
+
+/// GET from the simulator as JSON.
+pub async fn sim_get(sim: &supportbot_sim::RunningSim, path: &str) -> serde_json::Value {
+    reqwest::get(format!("{}{path}", sim.base_url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// POST to the simulator; the status code.
+pub async fn sim_post(
+    sim: &supportbot_sim::RunningSim,
+    path: &str,
+    body: serde_json::Value,
+) -> u16 {
+    reqwest::Client::new()
+        .post(format!("{}{path}", sim.base_url()))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
