@@ -5,7 +5,8 @@
 //!
 //! Run: `cargo bench -p supportbot-core --bench search` (the model from
 //! `scripts/fetch-model.sh` is needed for the embedding rows; without it they are skipped and the
-//! cluster centres are random). `BENCH_INCIDENTS` changes the size (default 100000).
+//! cluster centres are random). `BENCH_INCIDENTS` changes the size (default 100000); `BENCH_KEEP=1`
+//! keeps the data directory.
 //!
 //! Texts are the simulator's (`supportbot-sim`, 60-120-word ServiceNow incidents with journals).
 //! Vectors are synthetic, since embedding 100k texts takes about an hour on 2 cores: 1,000 real
@@ -67,6 +68,15 @@ fn prepare() {
         loadavg()
     );
     let dir = tempfile::tempdir().expect("temp dir");
+    // `BENCH_KEEP=1` leaves the data directory behind, so the measuring half can be rerun on it
+    // alone (`SEARCH_BENCH_DIR=<dir> <this binary>`) while tuning, without regenerating 100k rows.
+    let dir = if std::env::var_os("BENCH_KEEP").is_some() {
+        let kept = dir.keep();
+        println!("keeping the data directory: {}", kept.display());
+        Kept::Path(kept)
+    } else {
+        Kept::Temp(dir)
+    };
     let core = Core::open_with(dir.path(), StorePreference::File).expect("open core");
     let admin = core.actor(None, None).expect("admin");
     let integration = core
@@ -228,6 +238,21 @@ fn prepare() {
     results.merge(&std::fs::read_to_string(dir.path().join(RESULTS_FILE)).expect("results"));
     results.put_text("loadavg_end", &loadavg());
     summary(&results);
+}
+
+/// The data directory: removed at the end unless `BENCH_KEEP` is set.
+enum Kept {
+    Temp(tempfile::TempDir),
+    Path(std::path::PathBuf),
+}
+
+impl Kept {
+    fn path(&self) -> &Path {
+        match self {
+            Kept::Temp(dir) => dir.path(),
+            Kept::Path(path) => path,
+        }
+    }
 }
 
 // ---- Child: load, memory, recall, latency ---------------------------------------------------------

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use rusqlite::Connection;
 
+use super::prune::TermCounts;
 use super::{store, Embedder, VectorIndex};
 use crate::error::CoreResult;
 
@@ -17,6 +18,8 @@ pub struct KnowledgeBase {
     /// `None` until first use; then always equal in content to SQLite's stored embeddings.
     index: Mutex<Option<VectorIndex>>,
     embedder: OnceLock<Arc<Embedder>>,
+    /// Document frequencies of query words, remembered between searches.
+    term_counts: Mutex<TermCounts>,
 }
 
 impl KnowledgeBase {
@@ -25,6 +28,7 @@ impl KnowledgeBase {
             index_path: data_dir.join(INDEX_FILE),
             index: Mutex::new(None),
             embedder: OnceLock::new(),
+            term_counts: Mutex::new(TermCounts::default()),
         }
     }
 
@@ -39,6 +43,11 @@ impl KnowledgeBase {
         }
         let loaded = Arc::new(Embedder::load_default()?);
         Ok(self.embedder.get_or_init(|| loaded).clone())
+    }
+
+    /// Lock order: the SQLite connection first, then this.
+    pub(crate) fn term_counts(&self) -> MutexGuard<'_, TermCounts> {
+        self.term_counts.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The vector index, opened on first use. SQLite is the source of truth: a missing or

@@ -19,7 +19,7 @@ use rusqlite::params_from_iter;
 use rusqlite::types::Value;
 use serde::{Deserialize, Serialize};
 
-use super::search::{candidates, fts_query, validate_query, FilterSql, Lists};
+use super::search::{bm25_query, candidates, validate_query, FilterSql, Lists};
 use super::{SearchFilters, SearchMethod};
 use crate::error::{CoreError, CoreResult, ErrorCode};
 use crate::{Actor, Core, Permission};
@@ -104,7 +104,7 @@ impl Core {
             let lists = Lists::fetch(
                 &conn,
                 self.knowledge_base(),
-                fts_query(text).as_deref(),
+                bm25_query(&conn, self.knowledge_base(), text)?.as_deref(),
                 Some(vector),
                 SearchMethod::Hybrid,
                 &filters,

@@ -26,6 +26,7 @@ pub mod versions;
 pub use check::{KbCheck, RebuildProgress, RebuildReport};
 pub use rollback::{RollbackPhase, RollbackProgress};
 pub use versions::{FieldDiff, SkippedRecord, VersionChange, VersionDetail, VersionSummary};
+mod prune;
 pub mod search;
 pub use search::{
     FacetIntegration, Facets, SearchFilters, SearchHit, SearchMethod, SearchRequest, SearchResults,

@@ -14,6 +14,7 @@ use rusqlite::types::Value;
 use rusqlite::{params_from_iter, Connection};
 use serde::{Deserialize, Serialize};
 
+use super::prune::prune_common_terms;
 use super::store::blob_to_vector;
 use super::KnowledgeBase;
 use crate::error::{CoreError, CoreResult, ErrorCode};
@@ -227,22 +228,40 @@ impl Core {
             ));
         }
         let filters = FilterSql::new(&req.filters)?;
-        let fts = fts_query(query);
-        // Embed before taking the database: the model is the slow part and needs no lock.
-        let vector = match method {
+        let kb = self.knowledge_base();
+        let embedder = match method {
             SearchMethod::Bm25 => None,
-            _ => Some(self.knowledge_base().embedder()?.embed_one(query)?),
+            _ => Some(kb.embedder()?),
         };
+        let n = candidates(req.k);
         let conn = self.db().conn();
-        let lists = Lists::fetch(
-            &conn,
-            self.knowledge_base(),
-            fts.as_deref(),
-            vector.as_deref(),
-            method,
-            &filters,
-            candidates(req.k),
-        )?;
+        // The query embedding (ONNX Runtime) and the BM25 list (SQLite) need nothing from each
+        // other, so they run at the same time: together they are most of a hybrid search.
+        let (fts, bm25, vector) = std::thread::scope(|scope| -> CoreResult<_> {
+            let embedding = embedder
+                .as_ref()
+                .map(|e| scope.spawn(move || e.embed_one(query)));
+            // The same words rank the BM25 list and mark the snippets' hits.
+            let fts = bm25_query(&conn, kb, query)?;
+            let bm25 = match (method, fts.as_deref()) {
+                (SearchMethod::Vector, _) | (_, None) => Vec::new(),
+                (_, Some(q)) => bm25_list(&conn, q, &filters, n)?,
+            };
+            let vector = match embedding {
+                Some(handle) => Some(handle.join().map_err(|_| {
+                    CoreError::internal("The embedding model stopped while embedding the query.")
+                })??),
+                None => None,
+            };
+            Ok((fts, bm25, vector))
+        })?;
+        let lists = Lists {
+            bm25,
+            vector: match &vector {
+                Some(v) => vector_list(&conn, kb, v, &filters, n)?,
+                None => Vec::new(),
+            },
+        };
         let ranked = lists.rank(method);
         let hits = hydrate(
             &conn,
@@ -297,6 +316,19 @@ impl Core {
 
 /// Candidates taken from each list before fusing and cutting to `k`: deep enough that a hit
 /// ranked modestly by both lists can still surface.
+/// The BM25 query for `text`: its words as an FTS5 OR query, without the words too common to
+/// be worth scoring at scale (see [`super::prune`]). `None` when no word is left to search for.
+pub(crate) fn bm25_query(
+    conn: &Connection,
+    kb: &KnowledgeBase,
+    text: &str,
+) -> CoreResult<Option<String>> {
+    match fts_query(text) {
+        Some(q) => Ok(Some(prune_common_terms(conn, &mut kb.term_counts(), &q)?)),
+        None => Ok(None),
+    }
+}
+
 pub(crate) fn candidates(k: usize) -> usize {
     (5 * k).max(50)
 }
@@ -559,7 +591,6 @@ fn bm25_list(
     filters: &FilterSql,
     n: usize,
 ) -> CoreResult<Vec<(i64, f64)>> {
-    let fts = prune_common_terms(conn, fts)?;
     // Without filters the incidents table is not needed at all: joining it costs a row lookup
     // per matching document, which at 100k incidents was more than half the query.
     let sql = if filters.active {
@@ -579,7 +610,7 @@ fn bm25_list(
              LIMIT ?"
         )
     };
-    let mut params = vec![Value::Text(fts)];
+    let mut params = vec![Value::Text(fts.to_string())];
     if filters.active {
         params.extend(filters.params.iter().cloned());
     }
@@ -589,59 +620,6 @@ fn bm25_list(
         .query_map(params_from_iter(params), |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<Vec<(i64, f64)>>>()?;
     Ok(rows)
-}
-
-/// Knowledge bases at least this large drop their most common query words (below).
-const PRUNE_MIN_DOCS: i64 = 20_000;
-/// Words are kept, rarest first, while together they match at most this share of incidents.
-const PRUNE_SHARE: f64 = 0.15;
-
-/// At scale, BM25 costs one score per matching document, and a word found in a third of all
-/// incidents ("laptop", "connection") makes the OR query score a third of the knowledge base
-/// while adding little to the ranking (its IDF is small). So from [`PRUNE_MIN_DOCS`] incidents
-/// on, words are taken rarest first while their summed document frequency stays within
-/// [`PRUNE_SHARE`] of the incidents (the rarest word is always kept). Small knowledge bases,
-/// where every query is cheap, keep every word; the vector list always sees the whole question.
-fn prune_common_terms(conn: &Connection, fts: &str) -> CoreResult<String> {
-    let terms: Vec<&str> = fts.split(" OR ").collect();
-    if terms.len() < 2 {
-        return Ok(fts.to_string());
-    }
-    // The highest row id stands in for the count (O(log n) instead of a 1.5 ms scan at 100k);
-    // ids are never reused, so deletions only make it an overestimate, which is harmless here.
-    let total: i64 = conn
-        .prepare_cached("SELECT COALESCE(MAX(id), 0) FROM incidents")?
-        .query_row([], |r| r.get(0))?;
-    if total < PRUNE_MIN_DOCS {
-        return Ok(fts.to_string());
-    }
-    let budget = (total as f64 * PRUNE_SHARE) as i64;
-    // Counting one word's matches walks its posting list only, and stops past the budget: a
-    // word matching more than the budget alone is only kept when it is the rarest.
-    let mut count = conn.prepare_cached(
-        "SELECT COUNT(*) FROM (SELECT 1 FROM incidents_fts WHERE incidents_fts MATCH ?1 LIMIT ?2)",
-    )?;
-    let mut by_df = Vec::with_capacity(terms.len());
-    for t in &terms {
-        let df: i64 = count.query_row(rusqlite::params![t, budget + 1], |r| r.get(0))?;
-        if df > 0 {
-            by_df.push((df, *t));
-        }
-    }
-    if by_df.is_empty() {
-        return Ok(fts.to_string());
-    }
-    by_df.sort();
-    let mut kept = Vec::new();
-    let mut used = 0;
-    for (df, t) in by_df {
-        if !kept.is_empty() && used + df > budget {
-            continue;
-        }
-        used += df;
-        kept.push(t);
-    }
-    Ok(kept.join(" OR "))
 }
 
 /// The `n` incidents most similar to `query` among the filtered ones: `(id, cosine)`.
@@ -780,7 +758,8 @@ fn hydrate(
          FROM incidents inc LEFT JOIN integrations i ON i.id = inc.integration_id
          WHERE inc.id IN ({placeholders})"
     );
-    let mut stmt = conn.prepare(&sql)?;
+    // One statement per result count (k is at most MAX_K), so the cache stays small.
+    let mut stmt = conn.prepare_cached(&sql)?;
     let mut rows: HashMap<i64, SearchHit> = HashMap::new();
     let mut query_rows = stmt.query(params_from_iter(ids.iter()))?;
     while let Some(r) = query_rows.next()? {
