@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 use secrecy::SecretString;
 use supportbot_core::connectors::SourceIncident;
 use supportbot_core::integrations::{AuthType, Kind, NewIntegration};
-use supportbot_core::kb::{bench_support, ModelPaths, VectorIndex, DIM};
+use supportbot_core::kb::{bench_support, ModelPaths, SearchMethod, VectorIndex, DIM};
 use supportbot_core::secrets::StorePreference;
 use supportbot_core::store::open_connection;
 use supportbot_core::Core;
@@ -367,6 +367,8 @@ fn measure(dir: &Path) {
         );
     }
 
+    pruning_quality(&core, &conn, &mut results);
+
     // Exact top 10 by brute force over every stored embedding (f32; unit vectors, so the dot
     // product is the cosine). Loaded after the memory readings above.
     println!("Exact search for recall ...");
@@ -487,6 +489,91 @@ fn end_to_end(core: &Core, questions: &[String], results: &mut Results) {
             percentile_ms(&latencies, 0.99),
             percentile_ms(&latencies, 1.0)
         );
+    }
+}
+
+/// What dropping common words costs BM25 in quality at this size, and what it saves: the
+/// labelled demo questions (`tests/data/kb_eval_demo.json`) against these incidents, each
+/// question's relevant set being every incident of its scenario (the generator's labels,
+/// recovered from the description). Precision@10 and reciprocal rank of the first relevant
+/// hit, with the words pruned as search does and with every word kept.
+fn pruning_quality(core: &Core, conn: &rusqlite::Connection, results: &mut Results) {
+    use supportbot_sim::catalog::scenario_of;
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/kb_eval_demo.json");
+    let labelled: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(&file).expect("kb_eval_demo.json"))
+            .expect("a JSON array");
+    // Demo incident number → scenario, to read each question's scenario off its labels.
+    let demo: HashMap<String, usize> = supportbot_sim::data::generate(500, 42)
+        .incidents
+        .iter()
+        .filter_map(|i| Some((i["number"].clone(), scenario_of(&i["description"])?)))
+        .collect();
+    let here: HashMap<i64, usize> = {
+        let mut stmt = conn
+            .prepare("SELECT id, description FROM incidents")
+            .expect("incidents");
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+            .expect("incidents");
+        rows.filter_map(|r| {
+            let (id, description) = r.expect("row");
+            Some((id, scenario_of(&description)?))
+        })
+        .collect()
+    };
+    let questions: Vec<(String, usize)> = labelled
+        .iter()
+        .filter_map(|q| {
+            let first = q["relevant"][0].as_str()?;
+            Some((q["query"].as_str()?.to_string(), *demo.get(first)?))
+        })
+        .collect();
+    println!(
+        "\nRanking with and without pruning, {} labelled questions over {} labelled incidents:",
+        questions.len(),
+        here.len()
+    );
+    let methods: &[(&str, SearchMethod)] = if model_installed() {
+        &[
+            ("bm25", SearchMethod::Bm25),
+            ("hybrid", SearchMethod::Hybrid),
+        ]
+    } else {
+        &[("bm25", SearchMethod::Bm25)]
+    };
+    for (method_name, method) in methods {
+        for (name, prune) in [("pruned", true), ("all_words", false)] {
+            let (mut precision, mut mrr) = (0.0, 0.0);
+            let mut latencies = Vec::with_capacity(questions.len());
+            for (text, scenario) in &questions {
+                let started = Instant::now();
+                let top = bench_support::ranked_top(core, text, K, *method, prune).expect("rank");
+                latencies.push(started.elapsed());
+                let relevant: Vec<bool> = top
+                    .iter()
+                    .map(|id| here.get(id) == Some(scenario))
+                    .collect();
+                precision += relevant.iter().filter(|r| **r).count() as f64 / K as f64;
+                mrr += relevant
+                    .iter()
+                    .position(|r| *r)
+                    .map_or(0.0, |i| 1.0 / (i as f64 + 1.0));
+            }
+            let n = questions.len().max(1) as f64;
+            latencies.sort();
+            let key = format!("quality_{method_name}_{name}");
+            results.put(&format!("{key}_p10"), precision / n);
+            results.put(&format!("{key}_mrr"), mrr / n);
+            results.put_latency(&key, &latencies);
+            println!(
+                "  {method_name}, {name}: precision@{K} {:.3}, MRR {:.3}, ranking p50 {:.2} ms, p99 {:.2} ms",
+                precision / n,
+                mrr / n,
+                percentile_ms(&latencies, 0.5),
+                percentile_ms(&latencies, 0.99)
+            );
+        }
     }
 }
 
@@ -618,6 +705,20 @@ fn summary(r: &Results) {
             match r.num(&key("p50")) { Some(v) if v < 15.0 => "met", Some(_) => "MISSED", None => "-" },
             match r.num(&key("p99")) { Some(v) if v < 50.0 => "met", Some(_) => "MISSED", None => "-" },
         );
+    }
+    for method in ["bm25", "hybrid"] {
+        for (name, label) in [
+            ("pruned", "common words pruned (as search does)"),
+            ("all_words", "every word kept"),
+        ] {
+            let key = format!("quality_{method}_{name}");
+            println!(
+                "| {method} top 10 of the labelled questions, {label}: precision@10 / MRR / ranking p50 (ms) | {} / {} / {} | |",
+                fmt(&format!("{key}_p10"), 3),
+                fmt(&format!("{key}_mrr"), 3),
+                fmt(&format!("{key}_p50_ms"), 2)
+            );
+        }
     }
     println!(
         "\nLoad average: {} (measuring process start), {} (end)",

@@ -11,7 +11,7 @@ use std::collections::{BTreeSet, HashSet};
 use std::path::PathBuf;
 
 use serde_json::{json, Value};
-use supportbot_sim::catalog::SCENARIOS;
+use supportbot_sim::catalog::{scenario_of, SCENARIOS};
 
 /// The simulator's defaults, which the demo integration and `supportbot sim` serve.
 const DEMO_INCIDENTS: usize = 500;
@@ -21,62 +21,18 @@ fn eval_file() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/kb_eval_demo.json")
 }
 
-/// Whether `text` is `template` with its `{slot}`s filled: the literal pieces between slots
-/// appear in order, the first at the start (ignoring the capital a leading slot gets) and the
-/// last at the end.
-fn fills(template: &str, text: &str) -> bool {
-    let mut pieces = Vec::new();
-    let mut rest = template;
-    while let Some(open) = rest.find('{') {
-        pieces.push(&rest[..open]);
-        match rest[open..].find('}') {
-            Some(close) => rest = &rest[open + close + 1..],
-            None => return false,
-        }
-    }
-    pieces.push(rest);
-    let text = text.to_lowercase();
-    let pieces: Vec<String> = pieces.iter().map(|p| p.to_lowercase()).collect();
-    if pieces.len() == 1 {
-        return text == pieces[0];
-    }
-    let (first, last) = (&pieces[0], &pieces[pieces.len() - 1]);
-    if !text.starts_with(first.as_str()) || !text.ends_with(last.as_str()) {
-        return false;
-    }
-    let mut at = first.len();
-    let end = text.len() - last.len();
-    if at > end {
-        return false;
-    }
-    for piece in &pieces[1..pieces.len() - 1] {
-        match text[at..end].find(piece.as_str()) {
-            Some(i) => at += i + piece.len(),
-            None => return false,
-        }
-    }
-    true
-}
-
 /// The incident numbers of each scenario (by index in `SCENARIOS`) in the demo data.
 fn scenario_numbers() -> Vec<BTreeSet<String>> {
     let data = supportbot_sim::data::generate(DEMO_INCIDENTS, DEMO_SEED);
     let mut by_scenario = vec![BTreeSet::new(); SCENARIOS.len()];
     for incident in &data.incidents {
-        let matching: Vec<usize> = SCENARIOS
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| fills(s.description, &incident["description"]))
-            .map(|(i, _)| i)
-            .collect();
-        assert_eq!(
-            matching.len(),
-            1,
-            "{} matches scenarios {matching:?}: {}",
-            incident["number"],
-            incident["description"]
-        );
-        by_scenario[matching[0]].insert(incident["number"].clone());
+        let scenario = scenario_of(&incident["description"]).unwrap_or_else(|| {
+            panic!(
+                "{} matches no single scenario: {}",
+                incident["number"], incident["description"]
+            )
+        });
+        by_scenario[scenario].insert(incident["number"].clone());
     }
     by_scenario
 }

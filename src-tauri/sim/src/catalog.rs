@@ -17,6 +17,58 @@ pub struct Scenario {
     pub close_code: &'static str,
 }
 
+/// The index in [`SCENARIOS`] of the one scenario whose description template `description`
+/// fills, or `None` when none or several do. The generator's labels, recovered from the text:
+/// evaluation sets and benchmarks use it to know which incidents answer which question.
+pub fn scenario_of(description: &str) -> Option<usize> {
+    let mut matching = SCENARIOS
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| fills(s.description, description))
+        .map(|(i, _)| i);
+    match (matching.next(), matching.next()) {
+        (Some(i), None) => Some(i),
+        _ => None,
+    }
+}
+
+/// Whether `text` is `template` with its `{slot}`s filled: the literal pieces between slots
+/// appear in order, the first at the start (ignoring the capital a leading slot gets) and the
+/// last at the end.
+fn fills(template: &str, text: &str) -> bool {
+    let mut pieces = Vec::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        pieces.push(&rest[..open]);
+        match rest[open..].find('}') {
+            Some(close) => rest = &rest[open + close + 1..],
+            None => return false,
+        }
+    }
+    pieces.push(rest);
+    let text = text.to_lowercase();
+    let pieces: Vec<String> = pieces.iter().map(|p| p.to_lowercase()).collect();
+    if pieces.len() == 1 {
+        return text == pieces[0];
+    }
+    let (first, last) = (&pieces[0], &pieces[pieces.len() - 1]);
+    if !text.starts_with(first.as_str()) || !text.ends_with(last.as_str()) {
+        return false;
+    }
+    let mut at = first.len();
+    let end = text.len() - last.len();
+    if at > end {
+        return false;
+    }
+    for piece in &pieces[1..pieces.len() - 1] {
+        match text[at..end].find(piece.as_str()) {
+            Some(i) => at += i + piece.len(),
+            None => return false,
+        }
+    }
+    true
+}
+
 pub const SCENARIOS: &[Scenario] = &[
     Scenario {
         category: "network",

@@ -62,3 +62,42 @@ pub fn insert_incidents(
     tx.commit()?;
     Ok(version_id)
 }
+
+/// The incident ids of the top `k` for `text` by `method`, unfiltered, with the BM25 words
+/// pruned as search prunes them at scale or with every word kept: the benchmark compares the
+/// two rankings' quality and cost.
+#[doc(hidden)]
+pub fn ranked_top(
+    core: &Core,
+    text: &str,
+    k: usize,
+    method: super::SearchMethod,
+    prune: bool,
+) -> CoreResult<Vec<i64>> {
+    use super::search::{bm25_query, candidates, fts_query, FilterSql, Lists};
+    let vector = match method {
+        super::SearchMethod::Bm25 => None,
+        _ => Some(core.knowledge_base().embedder()?.embed_one(text)?),
+    };
+    let conn = core.db().conn();
+    let fts = if prune {
+        bm25_query(&conn, core.knowledge_base(), text)?.map(|q| q.rank)
+    } else {
+        fts_query(text)
+    };
+    let lists = Lists::fetch(
+        &conn,
+        core.knowledge_base(),
+        fts.as_deref(),
+        vector.as_deref(),
+        method,
+        &FilterSql::new(&Default::default())?,
+        candidates(k),
+    )?;
+    Ok(lists
+        .rank(method)
+        .into_iter()
+        .take(k)
+        .map(|(id, _)| id)
+        .collect())
+}

@@ -104,7 +104,9 @@ impl Core {
             let lists = Lists::fetch(
                 &conn,
                 self.knowledge_base(),
-                bm25_query(&conn, self.knowledge_base(), text)?.as_deref(),
+                bm25_query(&conn, self.knowledge_base(), text)?
+                    .map(|q| q.rank)
+                    .as_deref(),
                 Some(vector),
                 SearchMethod::Hybrid,
                 &filters,

@@ -33,6 +33,25 @@ struct DataMark {
     version_finished: bool,
 }
 
+/// The FTS5 queries for one question.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Bm25Query {
+    /// Ranks: which incidents are scored, and by which words.
+    pub rank: String,
+    /// Marks the snippets' hits: the words that chose the incidents (seeking a common word's
+    /// posting list for each hit would cost as much as the ranking).
+    pub mark: String,
+}
+
+impl Bm25Query {
+    fn whole(fts: &str) -> Bm25Query {
+        Bm25Query {
+            rank: fts.to_string(),
+            mark: fts.to_string(),
+        }
+    }
+}
+
 /// Document frequencies of FTS query terms (capped at the budget + 1), for one [`DataMark`].
 #[derive(Debug, Default)]
 pub struct TermCounts {
@@ -40,26 +59,27 @@ pub struct TermCounts {
     df: HashMap<String, i64>,
 }
 
-/// The OR query `fts` (quoted terms joined by ` OR `, as `search::fts_query` makes it) with its
-/// common words dropped when the knowledge base has at least [`PRUNE_MIN_DOCS`] incidents: words
-/// are taken rarest first while their summed document frequency stays within [`PRUNE_SHARE`]
-/// of the incidents (the rarest matching word is always kept). Small knowledge bases, where
-/// every query is cheap, keep every word; the vector list always sees the whole question.
+/// The queries for the OR query `fts` (quoted terms joined by ` OR `, as `search::fts_query`
+/// makes it). From [`PRUNE_MIN_DOCS`] incidents on, words are kept rarest first while their
+/// summed document frequency stays within [`PRUNE_SHARE`] of the incidents (the rarest matching
+/// word is always kept): only incidents containing a kept word are scored, by every word.
+/// Small knowledge bases, where every query is cheap, use `fts` as it is; the vector list
+/// always sees the whole question.
 pub(crate) fn prune_common_terms(
     conn: &Connection,
     counts: &mut TermCounts,
     fts: &str,
-) -> CoreResult<String> {
+) -> CoreResult<Bm25Query> {
     let terms: Vec<&str> = fts.split(" OR ").collect();
     if terms.len() < 2 {
-        return Ok(fts.to_string());
+        return Ok(Bm25Query::whole(fts));
     }
     let mark = data_mark(conn)?;
     // The highest row id stands in for the count (O(log n) instead of a 1.5 ms scan at 100k);
     // ids are never reused, so deletions only make it an overestimate, which is harmless here.
     let total = mark.max_incident;
     if total < PRUNE_MIN_DOCS {
-        return Ok(fts.to_string());
+        return Ok(Bm25Query::whole(fts));
     }
     if counts.mark != mark || counts.df.len() > MAX_REMEMBERED {
         counts.df.clear();
@@ -86,19 +106,32 @@ pub(crate) fn prune_common_terms(
         }
     }
     if by_df.is_empty() {
-        return Ok(fts.to_string());
+        return Ok(Bm25Query::whole(fts));
     }
     by_df.sort();
     let mut kept = Vec::new();
     let mut used = 0;
-    for (df, t) in by_df {
+    for (df, t) in &by_df {
         if !kept.is_empty() && used + df > budget {
             continue;
         }
         used += df;
-        kept.push(t);
+        kept.push(*t);
     }
-    Ok(kept.join(" OR "))
+    if kept.len() == by_df.len() {
+        // Nothing common to leave out (words found nowhere cost nothing).
+        return Ok(Bm25Query::whole(fts));
+    }
+    let kept = kept.join(" OR ");
+    // Every word scores the candidates the kept words choose. Dropping the common words
+    // outright ranked "my vpn connection drops every few minutes…" by "drops", "few" and "home"
+    // alone: BM25 precision@10 at 100k fell from 0.95 to 0.80 (BENCHMARKS.md); scoring with
+    // them costs a walk of their posting lists, not a score for every incident holding them.
+    // (The kept words appear twice and so weigh double: a tilt towards the rare words.)
+    Ok(Bm25Query {
+        rank: format!("({kept}) AND ({fts})"),
+        mark: kept,
+    })
 }
 
 /// Two primary-key lookups: every sync and rollback moves at least one of these.
@@ -166,10 +199,8 @@ mod tests {
     fn small_knowledge_bases_keep_every_word() {
         let conn = kb(1_000);
         let mut counts = TermCounts::default();
-        assert_eq!(
-            prune_common_terms(&conn, &mut counts, QUERY).unwrap(),
-            QUERY
-        );
+        let q = prune_common_terms(&conn, &mut counts, QUERY).unwrap();
+        assert_eq!((q.rank.as_str(), q.mark.as_str()), (QUERY, QUERY));
         assert!(counts.df.is_empty(), "nothing is counted below the size");
     }
 
@@ -178,8 +209,21 @@ mod tests {
         let conn = kb(PRUNE_MIN_DOCS);
         let mut counts = TermCounts::default();
         // rare 1% + medium 10% fit in 15%; common (100%) does not; absent matches nothing.
+        // Incidents with a kept word are scored by every word; hits mark the kept ones.
         let pruned = prune_common_terms(&conn, &mut counts, QUERY).unwrap();
-        assert_eq!(pruned, r#""rare" OR "medium""#);
+        assert_eq!(pruned.mark, r#""rare" OR "medium""#);
+        assert_eq!(
+            pruned.rank,
+            format!(r#"("rare" OR "medium") AND ({QUERY})"#)
+        );
+        let scored: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM incidents_fts WHERE incidents_fts MATCH ?1",
+                [&pruned.rank],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(scored, 2_000, "only incidents with a kept word are scored");
         assert_eq!(counts.df.get(r#""rare""#), Some(&200));
         // Remembered: a second search counts nothing new (the map is unchanged, and a word
         // that no longer exists in the data would still be ranked by its remembered count).
@@ -190,11 +234,11 @@ mod tests {
             pruned,
             "same data mark, same counts"
         );
-        // A single word is never pruned, however common.
-        assert_eq!(
-            prune_common_terms(&conn, &mut counts, r#""common""#).unwrap(),
-            r#""common""#
-        );
+        // A single word is never pruned, however common; nor are words that are all rare.
+        for whole in [r#""common""#, r#""rare" OR "medium" OR "absent""#] {
+            let q = prune_common_terms(&conn, &mut counts, whole).unwrap();
+            assert_eq!((q.rank.as_str(), q.mark.as_str()), (whole, whole));
+        }
     }
 
     #[test]
@@ -208,9 +252,9 @@ mod tests {
         conn.execute("DELETE FROM incidents_fts WHERE body LIKE '%rare%'", [])
             .unwrap();
         assert_eq!(
-            prune_common_terms(&conn, &mut counts, QUERY).unwrap(),
+            prune_common_terms(&conn, &mut counts, QUERY).unwrap().mark,
             r#""medium""#,
-            "rare is gone from the data and from the query"
+            "rare is gone from the data and from the chosen words"
         );
         // Its end changes the mark again; so do new incidents.
         conn.execute(

@@ -14,9 +14,9 @@ use rusqlite::types::Value;
 use rusqlite::{params_from_iter, Connection};
 use serde::{Deserialize, Serialize};
 
-use super::prune::prune_common_terms;
+use super::prune::{prune_common_terms, Bm25Query};
 use super::store::blob_to_vector;
-use super::KnowledgeBase;
+use super::{KnowledgeBase, VectorIndex};
 use crate::error::{CoreError, CoreResult, ErrorCode};
 use crate::{Actor, Core, Permission};
 
@@ -235,31 +235,50 @@ impl Core {
         };
         let n = candidates(req.k);
         let conn = self.db().conn();
-        // The query embedding (ONNX Runtime) and the BM25 list (SQLite) need nothing from each
-        // other, so they run at the same time: together they are most of a hybrid search.
-        let (fts, bm25, vector) = std::thread::scope(|scope| -> CoreResult<_> {
-            let embedding = embedder
-                .as_ref()
-                .map(|e| scope.spawn(move || e.embed_one(query)));
-            // The same words rank the BM25 list and mark the snippets' hits.
+        // The query embedding (ONNX Runtime) with the vector search, and the BM25 list (SQLite)
+        // need nothing from each other, so they run at the same time: together they are most
+        // of a hybrid search. The second thread only takes the index's lock, never the
+        // connection, so the lock order (connection, then index) holds.
+        let (fts, bm25, vector, searched) = std::thread::scope(|scope| -> CoreResult<_> {
+            let embedding = embedder.as_ref().map(|e| {
+                scope.spawn(move || -> CoreResult<_> {
+                    let vector = e.embed_one(query)?;
+                    let searched = if filters.active {
+                        None
+                    } else {
+                        match kb.loaded_index().as_ref() {
+                            Some(index) => Some(nearest(index, &vector, n)?),
+                            None => None,
+                        }
+                    };
+                    Ok((vector, searched))
+                })
+            });
             let fts = bm25_query(&conn, kb, query)?;
-            let bm25 = match (method, fts.as_deref()) {
+            let bm25 = match (method, fts.as_ref().map(|q| q.rank.as_str())) {
                 (SearchMethod::Vector, _) | (_, None) => Vec::new(),
                 (_, Some(q)) => bm25_list(&conn, q, &filters, n)?,
             };
-            let vector = match embedding {
-                Some(handle) => Some(handle.join().map_err(|_| {
-                    CoreError::internal("The embedding model stopped while embedding the query.")
-                })??),
-                None => None,
+            let (vector, searched) = match embedding {
+                Some(handle) => {
+                    let (v, s) = handle.join().map_err(|_| {
+                        CoreError::internal(
+                            "The embedding model stopped while embedding the query.",
+                        )
+                    })??;
+                    (Some(v), s)
+                }
+                None => (None, None),
             };
-            Ok((fts, bm25, vector))
+            Ok((fts, bm25, vector, searched))
         })?;
         let lists = Lists {
             bm25,
-            vector: match &vector {
-                Some(v) => vector_list(&conn, kb, v, &filters, n)?,
-                None => Vec::new(),
+            vector: match (searched, &vector) {
+                (Some(list), _) => list,
+                // Filtered, or the index not opened yet (it opens with the connection).
+                (None, Some(v)) => vector_list(&conn, kb, v, &filters, n)?,
+                (None, None) => Vec::new(),
             },
         };
         let ranked = lists.rank(method);
@@ -267,7 +286,7 @@ impl Core {
             &conn,
             &ranked[..ranked.len().min(req.k)],
             &lists,
-            fts.as_deref(),
+            fts.as_ref().map(|q| q.mark.as_str()),
             vector.as_deref(),
         )?;
         Ok(SearchResults {
@@ -322,7 +341,7 @@ pub(crate) fn bm25_query(
     conn: &Connection,
     kb: &KnowledgeBase,
     text: &str,
-) -> CoreResult<Option<String>> {
+) -> CoreResult<Option<Bm25Query>> {
     match fts_query(text) {
         Some(q) => Ok(Some(prune_common_terms(conn, &mut kb.term_counts(), &q)?)),
         None => Ok(None),
@@ -585,7 +604,7 @@ pub(crate) fn fuse(bm25: &[i64], vector: &[i64]) -> Vec<(i64, f64)> {
 
 /// The `n` best BM25 matches of `fts` among the filtered incidents: `(id, -bm25)` so that
 /// higher is better.
-fn bm25_list(
+pub(crate) fn bm25_list(
     conn: &Connection,
     fts: &str,
     filters: &FilterSql,
@@ -635,13 +654,7 @@ fn vector_list(
         let Some(index) = guard.as_ref() else {
             return Ok(Vec::new());
         };
-        return Ok(sorted(
-            index
-                .search(query, n)?
-                .into_iter()
-                .map(|(key, s)| (key as i64, s))
-                .collect(),
-        ));
+        return nearest(index, query, n);
     }
     let allowed: Vec<i64> = {
         let sql = format!(
@@ -671,6 +684,17 @@ fn vector_list(
         }
     }
     exact_scores(conn, query, &allowed, n)
+}
+
+/// The `n` nearest incidents in the whole index: `(id, cosine)`, best first.
+fn nearest(index: &VectorIndex, query: &[f32], n: usize) -> CoreResult<Vec<(i64, f32)>> {
+    Ok(sorted(
+        index
+            .search(query, n)?
+            .into_iter()
+            .map(|(key, s)| (key as i64, s))
+            .collect(),
+    ))
 }
 
 /// Cosine similarity of `query` with the stored embeddings of `ids` (unit vectors, so the dot
