@@ -18,7 +18,8 @@ pkgs=(build-essential pkg-config curl file libssl-dev libwebkit2gtk-4.1-dev libr
 # Xvfb also serves `run` on a machine without a display.
 pkgs+=(xvfb xauth)
 if [ "$want_test" = 1 ]; then
-  pkgs+=(webkit2gtk-driver imagemagick)
+  # xdotool: the window test puts the app in the background to see its notifications.
+  pkgs+=(webkit2gtk-driver imagemagick xdotool)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

@@ -1,6 +1,7 @@
 //! End-to-end test of the real window: tauri-driver + WebKitWebDriver drive the built app under
 //! Xvfb. Syncs the demo integration, searches the knowledge base from its page and rolls back
-//! from Version History; adds, expands, edits, toggles and deletes an integration through the UI,
+//! from Version History; chats with the bot and the simulated live agent, with desktop
+//! notifications while the window is in the background; adds, expands, edits, toggles and deletes an integration through the UI,
 //! checks that a Viewer profile cannot edit (in the UI and in the core), and that the typed secret
 //! is nowhere in the data directory. Skips unless a display and tauri-driver exist, or fails when
 //! SUPPORTBOT_REQUIRE_E2E=1 (the test command sets it).
@@ -328,8 +329,76 @@ async fn roll_back_from_version_history(c: &Client, card: &str, demo_url: &str) 
     }
 }
 
+/// The app put in the background: a small window of its own (ImageMagick `display`) takes the X
+/// input focus, and `dbus-monitor` records the `org.freedesktop.Notifications.Notify` calls on
+/// the session bus (the tests run under `dbus-run-session`), which is what the app asks the
+/// desktop to show; no notification daemon is needed to see it.
+struct Backgrounded {
+    backdrop: Child,
+    monitor: Child,
+    log: tempfile::NamedTempFile,
+}
+
+impl Backgrounded {
+    fn start() -> Backgrounded {
+        let log = tempfile::NamedTempFile::new().unwrap();
+        let monitor = Command::new("dbus-monitor")
+            .args([
+                "--session",
+                "interface='org.freedesktop.Notifications',member='Notify'",
+            ])
+            .stdout(log.reopen().unwrap())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("dbus-monitor (Debian package dbus)");
+        let title = "supportbot-e2e-backdrop";
+        let backdrop = Command::new("display")
+            .args(["-title", title, "-size", "320x120", "xc:gray90"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("display (Debian package imagemagick)");
+        let focused = Command::new("xdotool")
+            .args(["search", "--sync", "--name", title, "windowfocus", "--sync"])
+            .status()
+            .expect("xdotool (Debian package xdotool)");
+        assert!(focused.success(), "could not focus the backdrop window");
+        Backgrounded {
+            backdrop,
+            monitor,
+            log,
+        }
+    }
+
+    /// Waits for a notification whose title contains `want`.
+    async fn notified(&self, want: &str) {
+        let started = Instant::now();
+        loop {
+            let seen = std::fs::read_to_string(self.log.path()).unwrap_or_default();
+            if seen.contains(want) {
+                return;
+            }
+            assert!(
+                started.elapsed() < WAIT,
+                "no desktop notification {want:?}; the session bus saw:\n{seen}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+impl Drop for Backgrounded {
+    fn drop(&mut self) {
+        for child in [&mut self.backdrop, &mut self.monitor] {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
 /// Asks the bot a question (cited answer), escalates to the simulated live agent (spinner, the
-/// agent joins and replies) and ends the chat.
+/// agent joins and replies; with the window in the background, both are desktop notifications)
+/// and ends the chat.
 async fn chat_with_the_bot_and_an_agent(c: &Client) {
     click(c, r#"[data-testid="nav-chat"]"#).await;
     type_into(
@@ -351,6 +420,7 @@ async fn chat_with_the_bot_and_an_agent(c: &Client) {
         r#"[data-testid="bot-answer"] [data-testid="feedback-yes"]"#,
     )
     .await;
+    let background = Backgrounded::start();
     click(c, r#"[data-testid="chat-escalate"]"#).await;
     el(c, r#"[data-testid="part-spinner"]"#).await;
     wait_attr(
@@ -366,6 +436,9 @@ async fn chat_with_the_bot_and_an_agent(c: &Client) {
         r#"[data-testid="chat-message"][data-from="agent"] .part--text"#,
     )
     .await;
+    background.notified("Beth Anglin joined the chat").await;
+    background.notified("Beth Anglin replied").await;
+    drop(background);
     screenshot(c, "e2e-chat.png").await;
     click(c, r#"[data-testid="chat-end"]"#).await;
     wait_attr(
