@@ -1,10 +1,11 @@
 //! End-to-end test of the real window: tauri-driver + WebKitWebDriver drive the built app under
 //! Xvfb. Syncs the demo integration, searches the knowledge base from its page and rolls back
 //! from Version History; chats with the bot and the simulated live agent, with desktop
-//! notifications while the window is in the background; adds, expands, edits, toggles and deletes an integration through the UI,
-//! checks that a Viewer profile cannot edit (in the UI and in the core), and that the typed secret
-//! is nowhere in the data directory. Skips unless a display and tauri-driver exist, or fails when
-//! SUPPORTBOT_REQUIRE_E2E=1 (the test command sets it).
+//! notifications while the window is in the background; adds, expands, edits, toggles and
+//! deletes an integration through the UI, checks that a Viewer profile cannot edit (in the UI
+//! and in the core), and that the typed secret is nowhere in the data directory. Skips unless a
+//! display and tauri-driver exist, or fails when SUPPORTBOT_REQUIRE_E2E=1 (the test command
+//! sets it).
 
 use std::net::TcpListener;
 use std::path::Path;
