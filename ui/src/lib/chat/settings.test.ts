@@ -39,6 +39,13 @@ describe('chat settings form', () => {
     });
   });
 
+  it('removes a stored secret with an empty string, unless a new one is typed', () => {
+    const was = { ...base, secrets: { ...base.secrets, password: true, va_token: true } };
+    const f = { ...formFrom(was), remove: ['password', 'va_token', 'client_secret'] as const };
+    expect(toPatch({ ...f, remove: [...f.remove] }, was)).toEqual({ password: '', va_token: '' });
+    expect(toPatch({ ...f, remove: ['password'], password: 'n3w' }, was)).toEqual({ password: 'n3w' });
+  });
+
   it('clears a text with an empty string', () => {
     const was = { ...base, bot_id: 'old-bot' };
     expect(toPatch({ ...formFrom(was), bot_id: ' ' }, was)).toEqual({ bot_id: '' });

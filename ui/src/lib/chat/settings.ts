@@ -16,9 +16,12 @@ export interface ChatForm {
   password: string;
   va_token: string;
   webhook_secret: string;
+  /** Stored secrets the user chose to remove on save. */
+  remove: SecretField[];
 }
 
 export const SECRET_FIELDS = ['client_secret', 'password', 'va_token', 'webhook_secret'] as const;
+export type SecretField = (typeof SECRET_FIELDS)[number];
 
 export function formFrom(s: ChatSettings): ChatForm {
   return {
@@ -37,6 +40,7 @@ export function formFrom(s: ChatSettings): ChatForm {
     password: '',
     va_token: '',
     webhook_secret: '',
+    remove: [],
   };
 }
 
@@ -56,7 +60,7 @@ export function validateForm(f: ChatForm): Record<string, string> {
   return e;
 }
 
-/** Only what changed; secrets only when typed (blank keeps the stored one). */
+/** Only what changed; secrets only when typed (blank keeps the stored one) or removed. */
 export function toPatch(f: ChatForm, was: ChatSettings): ChatSettingsPatch {
   const p: ChatSettingsPatch = {};
   // A text sent as "" clears it in the core.
@@ -71,6 +75,10 @@ export function toPatch(f: ChatForm, was: ChatSettings): ChatSettingsPatch {
   const hosts = f.public_hosts.split(/[\s,]+/).filter((h) => h !== '');
   if (hosts.join(',') !== was.public_hosts.join(',')) p.public_hosts = hosts;
   if (Number(f.wait_minutes) * 60 !== was.wait_timeout_s) p.wait_timeout_s = Number(f.wait_minutes) * 60;
-  for (const k of SECRET_FIELDS) if (f[k] !== '') p[k] = f[k];
+  for (const k of SECRET_FIELDS) {
+    // A typed value wins over a removal chosen before typing it.
+    if (f[k] !== '') p[k] = f[k];
+    else if (f.remove.includes(k) && was.secrets[k]) p[k] = '';
+  }
   return p;
 }
