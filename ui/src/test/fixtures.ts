@@ -1,4 +1,4 @@
-import type { AppStatus, Integration, Permission, Role, SyncProgress, SyncReport } from '$lib/ipc/types';
+import type { AppStatus, ChatSettings, Integration, Permission, Role, SyncProgress, SyncReport } from '$lib/ipc/types';
 import { session } from '$lib/state/session.svelte';
 
 export const PERMS: Record<Role, Permission[]> = {
@@ -88,6 +88,26 @@ export function makeReport(over: Partial<SyncReport> = {}): SyncReport {
     notes: [],
     duration_s: 12.4,
     error: null,
+    ...over,
+  };
+}
+
+/** Settings > Chat as the core returns them: simulated mode, nothing from the environment. */
+export function makeChatSettings(over: Partial<ChatSettings> = {}): ChatSettings {
+  return {
+    mode: 'simulated',
+    instance_url: null,
+    auth: 'oauth2',
+    client_id: null,
+    username: null,
+    bot_id: null,
+    email: null,
+    webhook_port: 0,
+    tunnel: false,
+    public_hosts: [],
+    wait_timeout_s: 180,
+    secrets: { client_secret: false, password: true, va_token: false, webhook_secret: true },
+    from_env: [],
     ...over,
   };
 }

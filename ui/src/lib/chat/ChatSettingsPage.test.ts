@@ -3,26 +3,18 @@ import { render, screen } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import ChatSettingsPage from './ChatSettingsPage.svelte';
 import * as api from '$lib/ipc/api';
-import type { ChatSettings } from '$lib/ipc/types';
-import { loginAs } from '../../test/fixtures';
+import { loginAs, makeChatSettings } from '../../test/fixtures';
 
 vi.mock('$lib/ipc/api');
 
-const real: ChatSettings = {
+const real = makeChatSettings({
   mode: 'real',
   instance_url: 'https://acme.service-now.com',
-  auth: 'oauth2',
   client_id: 'cid',
   username: 'bot',
-  bot_id: null,
-  email: null,
-  webhook_port: 0,
-  tunnel: false,
-  public_hosts: [],
-  wait_timeout_s: 180,
   secrets: { client_secret: true, password: true, va_token: false, webhook_secret: true },
   from_env: ['webhook_secret'],
-};
+});
 
 beforeEach(() => {
   vi.mocked(api.chatSettings).mockResolvedValue(real);

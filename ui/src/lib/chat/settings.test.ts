@@ -1,22 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { ChatSettings } from '$lib/ipc/types';
 import { formFrom, toPatch, validateForm } from './settings';
+import { makeChatSettings } from '../../test/fixtures';
 
-const base: ChatSettings = {
-  mode: 'simulated',
-  instance_url: null,
-  auth: 'oauth2',
-  client_id: null,
-  username: null,
-  bot_id: null,
-  email: null,
-  webhook_port: 0,
-  tunnel: false,
-  public_hosts: [],
-  wait_timeout_s: 180,
-  secrets: { client_secret: false, password: true, va_token: false, webhook_secret: true },
-  from_env: [],
-};
+const base = makeChatSettings();
 
 describe('chat settings form', () => {
   it('round-trips with no changes into an empty patch, secrets left blank', () => {
