@@ -10,7 +10,7 @@ use base64::Engine;
 use secrecy::SecretString;
 use serde_json::{json, Value};
 use supportbot_core::chat::handoff::State;
-use supportbot_core::chat::store::Mode;
+use supportbot_core::chat::store::{Direction, Mode};
 use supportbot_core::chat::{
     ChatAuth, ChatEvent, ChatOptions, ChatReply, ChatService, ChatSession, ChatSettingsPatch,
     Feedback,
@@ -220,6 +220,130 @@ async fn normal_handoff_then_the_user_ends() {
     // A finished session is not resumed: chat_session starts a new one.
     let next = h.svc().session(&h.actor).await.unwrap();
     assert_ne!(next.id, s.id);
+}
+
+/// The body of the first message event whose body has an element of `ui_type`.
+fn message_with(seen: &[ChatEvent], ui_type: &str) -> Option<supportbot_core::chat::ChatMessage> {
+    seen.iter().find_map(|e| match e {
+        ChatEvent::Message { message, .. }
+            if message.body.iter().any(|b| b["uiType"] == ui_type) =>
+        {
+            Some((**message).clone())
+        }
+        _ => None,
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn start_conversation_and_switch_topic_reach_the_virtual_agent() {
+    let mut h = Harness::start(json!({"agent_replies_before_end": 0})).await;
+    let s = h.new_session().await;
+    // START_CONVERSATION: the user's action is a visible line, the greeting and the topic
+    // picker arrive from the VA through the webhook.
+    let out = h.svc().start_conversation(&h.actor, &s.id).await.unwrap();
+    assert_eq!(out.len(), 1, "only the user's line; the VA answers later");
+    assert_eq!(out[0].from, Direction::User);
+    assert_eq!(
+        out[0].text.as_deref(),
+        Some("Started a Virtual Agent conversation")
+    );
+    h.until_agent_text("Hi, I'm your Virtual Agent").await;
+    let greeting = message_with(&h.seen, "TopicPickerControl").expect("a topic picker");
+    assert_eq!(greeting.body[0]["uiType"], "OutputText");
+    let option = greeting.body[1]["options"][0].clone();
+    assert_eq!(option["label"], "Report an IT issue");
+    // Picking an option is a reply with typed: false.
+    h.svc()
+        .reply(
+            &h.actor,
+            &s.id,
+            ChatReply {
+                value: option["value"].as_str().unwrap().into(),
+                label: option["label"].as_str().unwrap().into(),
+                typed: false,
+                secure: false,
+            },
+        )
+        .await
+        .unwrap();
+    h.until_agent_text("didn't understand").await;
+    // SWITCH: intent.id goes out, the topic's InputText comes back.
+    let out = h
+        .svc()
+        .switch_topic(&h.actor, &s.id, "  Reset my password ")
+        .await
+        .unwrap();
+    assert_eq!(
+        out[0].text.as_deref(),
+        Some("Switched topic to Reset my password")
+    );
+    h.until_agent_text("Reset my password input:").await;
+    let input = message_with(&h.seen, "InputText").unwrap();
+    assert_eq!(input.body[0]["label"], "Reset my password input:");
+    // What went over the wire, in order.
+    let requests = sim_get(&h.sim, "/sim/va/requests").await["result"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(requests.len(), 3, "{requests:#?}");
+    assert_eq!(requests[0]["action"], "START_CONVERSATION");
+    assert_eq!(requests[0]["typed"], true);
+    assert_eq!(requests[0]["text"], "");
+    assert_eq!(requests[1]["action"], "");
+    assert_eq!(requests[1]["typed"], false);
+    assert_eq!(requests[1]["text"], option["value"]);
+    assert_eq!(requests[2]["action"], "SWITCH");
+    assert_eq!(requests[2]["intent"], "Reset my password");
+    assert_eq!(requests[2]["text"], Value::Null);
+    // Typed text still goes to the local knowledge-base bot.
+    let out = h.svc().send(&h.actor, &s.id, "printer jam").await.unwrap();
+    assert!(out[1].answer.is_some());
+    assert_eq!(
+        sim_get(&h.sim, "/sim/va/requests").await["result"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    // An empty topic is a validation error on its field.
+    let err = h
+        .svc()
+        .switch_topic(&h.actor, &s.id, "  ")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::Validation);
+    assert!(err.fields.contains_key("intent"), "{err:?}");
+    // With an agent, both are refused with a reason, and nothing is stored or sent.
+    h.svc().escalate(&h.actor, &s.id).await.unwrap();
+    h.until_state(State::Connected).await;
+    let before = h.view(&s.id).await.messages.len();
+    for err in [
+        h.svc()
+            .start_conversation(&h.actor, &s.id)
+            .await
+            .unwrap_err(),
+        h.svc()
+            .switch_topic(&h.actor, &s.id, "Reset my password")
+            .await
+            .unwrap_err(),
+    ] {
+        assert_eq!(err.code, ErrorCode::ChatRefused);
+        assert!(err.message.contains("end that chat"), "{err:?}");
+    }
+    assert_eq!(h.view(&s.id).await.messages.len(), before);
+    // After the agent chat, the bot has the conversation again and may start one at once:
+    // the VA's late "completed" answer to END_CONVERSATION does not end the new conversation.
+    h.svc().end(&h.actor, &s.id).await.unwrap();
+    assert_eq!(h.state_in_db(&s.id), "completed");
+    h.seen.clear();
+    h.svc().start_conversation(&h.actor, &s.id).await.unwrap();
+    assert_eq!(h.state_in_db(&s.id), "active");
+    h.until_agent_text("The conversation has ended").await;
+    h.until_agent_text("Hi, I'm your Virtual Agent").await;
+    h.drain(Duration::from_millis(400)).await;
+    assert_eq!(h.state_in_db(&s.id), "active", "{:#?}", h.seen);
+    let conversations = sim_get(&h.sim, "/sim/va/conversations").await;
+    assert_eq!(conversations["result"][0]["phase"], "bot");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
