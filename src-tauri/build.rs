@@ -20,6 +20,8 @@ const COMMANDS: &[&str] = &[
     "chat_new",
     "chat_send",
     "chat_reply",
+    "chat_start",
+    "chat_switch",
     "chat_attach",
     "chat_escalate",
     "chat_cancel",

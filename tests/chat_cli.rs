@@ -154,6 +154,67 @@ fn handoff_from_the_terminal() {
 }
 
 #[test]
+fn virtual_agent_conversation_from_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Console::start(dir.path(), &["--mode", "simulated", "--webhook-port", "0"]);
+    let hello = c.until("the welcome", |v| v["type"] == "system");
+    let help = hello["text"].as_str().unwrap();
+    assert!(
+        help.contains("/start") && help.contains("/topic NAME"),
+        "{help}"
+    );
+    // START_CONVERSATION: the greeting and the topic picker, as agent messages.
+    c.say("/start");
+    let greeting = c.until("the greeting", |v| {
+        v["type"] == "agent_message"
+            && v["text"]
+                .as_str()
+                .unwrap()
+                .contains("Hi, I'm your Virtual Agent")
+    });
+    assert!(greeting["body"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|b| b["uiType"] == "TopicPickerControl"));
+    assert!(greeting["text"]
+        .as_str()
+        .unwrap()
+        .contains("Report an IT issue"));
+    // Picking an option answers the VA (it does not know that topic and says so).
+    c.say("/pick 1");
+    c.until("the VA's answer to the pick", |v| {
+        v["type"] == "agent_message" && v["text"].as_str().unwrap().contains("didn't understand")
+    });
+    c.say("/pick 9");
+    let error = c.until("the bad pick", |v| v["type"] == "error");
+    assert_eq!(error["code"], "validation");
+    // SWITCH: the topic's input.
+    c.say("/topic Reset my password");
+    c.until("the topic's input", |v| {
+        v["type"] == "agent_message"
+            && v["text"]
+                .as_str()
+                .unwrap()
+                .contains("Reset my password input:")
+    });
+    c.say("/topic");
+    let error = c.until("the empty topic", |v| v["type"] == "error");
+    assert_eq!(error["code"], "validation");
+    // Typed text still goes to the knowledge-base bot.
+    c.say("printer jam");
+    c.until("the bot's answer", |v| v["type"] == "bot_answer");
+    // With an agent, /start is refused and the console goes on.
+    c.say("/agent");
+    c.until_state("connected");
+    c.say("/start");
+    let error = c.until("the refusal", |v| v["type"] == "error");
+    assert_eq!(error["code"], "chat_refused");
+    assert!(error["message"].as_str().unwrap().contains("end that chat"));
+    c.finish();
+}
+
+#[test]
 fn cited_answers_after_a_sync() {
     let dir = tempfile::tempdir().unwrap();
     if !common::model_ready(dir.path()) {

@@ -1,5 +1,8 @@
-//! `supportbot chat`: the chat console in a terminal. One line of stdin is one message;
-//! `/agent`, `/end`, `/cancel`, `/keep-waiting` and `/quit` are commands. With `--json` every
+//! `supportbot chat`: the chat console in a terminal. One line of stdin is one message (answered
+//! by the knowledge-base bot, or sent to the agent during a handoff); `/agent`, `/end`, `/cancel`,
+//! `/keep-waiting`, `/start` (the Virtual Agent's greeting: START_CONVERSATION), `/topic NAME`
+//! (SWITCH to a topic), `/pick N|LABEL` (answer the latest picker, `typed: false`) and `/quit`
+//! are commands (see [`HELP`]). With `--json` every
 //! event is one JSON line with a `type` (`bot_answer`, `state`, `agent_message`, `system`,
 //! `typing`, `wait_timeout`, `error`). In simulated mode without `--sim-url` the simulator runs
 //! in-process (its demo incidents are not synced: the bot answers from whatever knowledge base
@@ -14,12 +17,15 @@ use clap::{Args as ClapArgs, ValueEnum};
 use serde_json::{json, Value};
 use supportbot_core::chat::sanitize::body_text;
 use supportbot_core::chat::store::{Direction, Mode};
-use supportbot_core::chat::{ChatEvent, ChatMessage, ChatOptions, ChatService};
+use supportbot_core::chat::{ChatEvent, ChatMessage, ChatOptions, ChatReply, ChatService};
 use supportbot_core::{Actor, CoreError, CoreResult, ErrorCode};
 use supportbot_sim::SimConfig;
 use tokio::sync::{broadcast, mpsc};
 
 use super::{Context, Output};
+
+/// The console's commands, shown when it starts.
+const HELP: &str = "Ask a question; /agent talks to a human, /end ends the agent chat, /cancel stops waiting, /keep-waiting, /start starts a Virtual Agent conversation, /topic NAME switches its topic, /pick N|LABEL answers the latest choice, /quit.";
 
 /// After stdin closes, events are still printed until this long passes without one.
 const QUIET_AFTER_EOF: Duration = Duration::from_millis(1500);
@@ -94,9 +100,10 @@ async fn console(ctx: &Context, actor: &Actor, args: ChatArgs) -> CoreResult<i32
     let mut printer = Printer {
         out: ctx.out,
         printed: HashSet::new(),
+        choices: Vec::new(),
     };
     printer.system(&format!(
-        "Chat session {} ({}), webhook {}. Ask a question; /agent talks to a human, /end ends the agent chat, /cancel stops waiting, /keep-waiting, /quit.",
+        "Chat session {} ({}), webhook {}. {HELP}",
         session.id,
         mode.as_str(),
         service.webhook_url()
@@ -150,15 +157,27 @@ async fn handle(
     if line.is_empty() {
         return true;
     }
-    let result = match line.to_ascii_lowercase().as_str() {
-        "/quit" | "/exit" => return false,
-        "/agent" => service.escalate(actor, session).await.map(|s| s.messages),
-        "/end" => service.end(actor, session).await.map(|s| s.messages),
-        "/cancel" => service.cancel(actor, session).await.map(|s| s.messages),
-        "/keep-waiting" | "/keep_waiting" => service
+    // Commands with an argument: the word decides, the rest is the argument as typed.
+    let (word, rest) = match line.split_once(char::is_whitespace) {
+        Some((w, r)) => (w.to_ascii_lowercase(), r.trim()),
+        None => (line.to_ascii_lowercase(), ""),
+    };
+    let result = match (word.as_str(), rest) {
+        ("/quit" | "/exit", "") => return false,
+        ("/agent", "") => service.escalate(actor, session).await.map(|s| s.messages),
+        ("/end", "") => service.end(actor, session).await.map(|s| s.messages),
+        ("/cancel", "") => service.cancel(actor, session).await.map(|s| s.messages),
+        ("/keep-waiting" | "/keep_waiting", "") => service
             .keep_waiting(actor, session)
             .await
             .map(|s| s.messages),
+        ("/start", "") => service.start_conversation(actor, session).await,
+        // An empty topic reaches the service, which says what is missing.
+        ("/topic" | "/switch", topic) => service.switch_topic(actor, session, topic).await,
+        ("/pick", choice) => match printer.choice(choice) {
+            Ok(reply) => service.reply(actor, session, reply).await,
+            Err(e) => Err(e),
+        },
         _ => service.send(actor, session, line).await,
     };
     match result {
@@ -176,9 +195,70 @@ async fn handle(
 struct Printer {
     out: Output,
     printed: HashSet<i64>,
+    /// (value, label) of the latest picker an agent or the VA sent, for `/pick`.
+    choices: Vec<(String, String)>,
 }
 
 impl Printer {
+    /// `/pick N` (1-based) or `/pick LABEL` (any case) as the reply to the latest picker.
+    fn choice(&self, choice: &str) -> CoreResult<ChatReply> {
+        let invalid =
+            |m: String| CoreError::new(ErrorCode::Validation, m.clone()).with_field("choice", m);
+        if self.choices.is_empty() {
+            return Err(invalid("There is no choice to answer yet.".into()));
+        }
+        let listed = || {
+            self.choices
+                .iter()
+                .enumerate()
+                .map(|(i, (_, label))| format!("{} {label}", i + 1))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let found = match choice.parse::<usize>() {
+            Ok(n) if n >= 1 => self.choices.get(n - 1),
+            Ok(_) => None,
+            Err(_) => self
+                .choices
+                .iter()
+                .find(|(_, label)| label.eq_ignore_ascii_case(choice.trim())),
+        };
+        let (value, label) = found
+            .ok_or_else(|| invalid(format!("Pick one of: {}.", listed())))?
+            .clone();
+        Ok(ChatReply {
+            value,
+            label,
+            typed: false,
+            secure: false,
+        })
+    }
+
+    /// Remembers the options of the latest picker in an agent or VA message.
+    fn remember_choices(&mut self, body: &[Value]) {
+        for element in body {
+            let options: Vec<(String, String)> = match element["uiType"].as_str() {
+                Some("Boolean") => {
+                    vec![("true".into(), "Yes".into()), ("false".into(), "No".into())]
+                }
+                Some("Picker" | "TopicPickerControl") => element["options"]
+                    .as_array()
+                    .map(|o| {
+                        o.iter()
+                            .filter_map(|o| {
+                                let label = o["label"].as_str()?;
+                                let value = o["value"].as_str().unwrap_or(label);
+                                Some((value.to_owned(), label.to_owned()))
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                _ => continue,
+            };
+            self.choices = options;
+        }
+    }
+
     fn line(&self, value: Value, text: &str) {
         if self.out.is_json() {
             println!("{value}");
@@ -259,6 +339,7 @@ impl Printer {
                 );
             }
             _ => {
+                self.remember_choices(&m.body);
                 let mut lines = body_text(&m.body);
                 if lines.is_empty() {
                     lines.extend(m.text.clone());

@@ -74,6 +74,25 @@ pub async fn chat_reply(
 }
 
 #[tauri::command]
+pub async fn chat_start(
+    state: State<'_, AppState>,
+    session_id: String,
+) -> Result<Vec<ChatMessage>, CoreError> {
+    let (chat, actor) = chat(&state)?;
+    chat.start_conversation(&actor, &session_id).await
+}
+
+#[tauri::command]
+pub async fn chat_switch(
+    state: State<'_, AppState>,
+    session_id: String,
+    intent: String,
+) -> Result<Vec<ChatMessage>, CoreError> {
+    let (chat, actor) = chat(&state)?;
+    chat.switch_topic(&actor, &session_id, &intent).await
+}
+
+#[tauri::command]
 pub async fn chat_attach(
     state: State<'_, AppState>,
     session_id: String,

@@ -20,6 +20,8 @@ pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + '
         chat::chat_new,
         chat::chat_send,
         chat::chat_reply,
+        chat::chat_start,
+        chat::chat_switch,
         chat::chat_attach,
         chat::chat_escalate,
         chat::chat_cancel,

@@ -1,7 +1,9 @@
 //! `ChatService` end to end over real HTTP: the simulator's VA posts to the service's webhook,
 //! the service drives the handoff and publishes events. Every `PUT /sim/va` knob, restarts,
-//! secure answers, feedback, settings, sanitising, attachments and (with the model) a cited
-//! bot answer over a synced knowledge base.
+//! secure answers, feedback, settings, sanitising, attachments, the Virtual Agent's own
+//! conversation (START_CONVERSATION, SWITCH), failed webhook deliveries (the app down during
+//! retries, a 500 then a retry, retries exhausted) and (with the model) a cited bot answer
+//! over a synced knowledge base.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,7 +12,7 @@ use base64::Engine;
 use secrecy::SecretString;
 use serde_json::{json, Value};
 use supportbot_core::chat::handoff::State;
-use supportbot_core::chat::store::Mode;
+use supportbot_core::chat::store::{Direction, Mode};
 use supportbot_core::chat::{
     ChatAuth, ChatEvent, ChatOptions, ChatReply, ChatService, ChatSession, ChatSettingsPatch,
     Feedback,
@@ -51,9 +53,25 @@ impl Harness {
     }
 
     async fn start_with(knobs: Value, wait: Duration) -> Harness {
+        Harness::launch(knobs, wait, None).await
+    }
+
+    /// A core in a fresh directory (with `webhook_secret` configured when given), a simulator
+    /// whose VA has `knobs`, and the service between them.
+    async fn launch(knobs: Value, wait: Duration, webhook_secret: Option<&str>) -> Harness {
         let dir = tempfile::tempdir().unwrap();
         let core = Arc::new(Core::open_with(dir.path(), StorePreference::File).unwrap());
         let actor = core.actor(None, None).unwrap();
+        if let Some(secret) = webhook_secret {
+            core.save_chat_settings(
+                &actor,
+                ChatSettingsPatch {
+                    webhook_secret: Some(SecretString::from(secret.to_owned())),
+                    ..ChatSettingsPatch::default()
+                },
+            )
+            .unwrap();
+        }
         let sim = supportbot_sim::start(SimConfig {
             incidents: 10,
             ..SimConfig::default()
@@ -112,6 +130,18 @@ impl Harness {
             |e| matches!(e, ChatEvent::State { state: s, .. } if *s == state),
         )
         .await
+    }
+
+    /// The queue payload (StartSpinner) of an escalation.
+    async fn until_spinner(&mut self) {
+        self.until("the spinner", |e| match e {
+            ChatEvent::Message { message, .. } => message
+                .body
+                .iter()
+                .any(|b| b["actionType"] == "StartSpinner"),
+            _ => false,
+        })
+        .await;
     }
 
     async fn until_agent_text(&mut self, needle: &str) {
@@ -222,6 +252,130 @@ async fn normal_handoff_then_the_user_ends() {
     assert_ne!(next.id, s.id);
 }
 
+/// The body of the first message event whose body has an element of `ui_type`.
+fn message_with(seen: &[ChatEvent], ui_type: &str) -> Option<supportbot_core::chat::ChatMessage> {
+    seen.iter().find_map(|e| match e {
+        ChatEvent::Message { message, .. }
+            if message.body.iter().any(|b| b["uiType"] == ui_type) =>
+        {
+            Some((**message).clone())
+        }
+        _ => None,
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn start_conversation_and_switch_topic_reach_the_virtual_agent() {
+    let mut h = Harness::start(json!({"agent_replies_before_end": 0})).await;
+    let s = h.new_session().await;
+    // START_CONVERSATION: the user's action is a visible line, the greeting and the topic
+    // picker arrive from the VA through the webhook.
+    let out = h.svc().start_conversation(&h.actor, &s.id).await.unwrap();
+    assert_eq!(out.len(), 1, "only the user's line; the VA answers later");
+    assert_eq!(out[0].from, Direction::User);
+    assert_eq!(
+        out[0].text.as_deref(),
+        Some("Started a Virtual Agent conversation")
+    );
+    h.until_agent_text("Hi, I'm your Virtual Agent").await;
+    let greeting = message_with(&h.seen, "TopicPickerControl").expect("a topic picker");
+    assert_eq!(greeting.body[0]["uiType"], "OutputText");
+    let option = greeting.body[1]["options"][0].clone();
+    assert_eq!(option["label"], "Report an IT issue");
+    // Picking an option is a reply with typed: false.
+    h.svc()
+        .reply(
+            &h.actor,
+            &s.id,
+            ChatReply {
+                value: option["value"].as_str().unwrap().into(),
+                label: option["label"].as_str().unwrap().into(),
+                typed: false,
+                secure: false,
+            },
+        )
+        .await
+        .unwrap();
+    h.until_agent_text("didn't understand").await;
+    // SWITCH: intent.id goes out, the topic's InputText comes back.
+    let out = h
+        .svc()
+        .switch_topic(&h.actor, &s.id, "  Reset my password ")
+        .await
+        .unwrap();
+    assert_eq!(
+        out[0].text.as_deref(),
+        Some("Switched topic to Reset my password")
+    );
+    h.until_agent_text("Reset my password input:").await;
+    let input = message_with(&h.seen, "InputText").unwrap();
+    assert_eq!(input.body[0]["label"], "Reset my password input:");
+    // What went over the wire, in order.
+    let requests = sim_get(&h.sim, "/sim/va/requests").await["result"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(requests.len(), 3, "{requests:#?}");
+    assert_eq!(requests[0]["action"], "START_CONVERSATION");
+    assert_eq!(requests[0]["typed"], true);
+    assert_eq!(requests[0]["text"], "");
+    assert_eq!(requests[1]["action"], "");
+    assert_eq!(requests[1]["typed"], false);
+    assert_eq!(requests[1]["text"], option["value"]);
+    assert_eq!(requests[2]["action"], "SWITCH");
+    assert_eq!(requests[2]["intent"], "Reset my password");
+    assert_eq!(requests[2]["text"], Value::Null);
+    // Typed text still goes to the local knowledge-base bot.
+    let out = h.svc().send(&h.actor, &s.id, "printer jam").await.unwrap();
+    assert!(out[1].answer.is_some());
+    assert_eq!(
+        sim_get(&h.sim, "/sim/va/requests").await["result"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    // An empty topic is a validation error on its field.
+    let err = h
+        .svc()
+        .switch_topic(&h.actor, &s.id, "  ")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::Validation);
+    assert!(err.fields.contains_key("intent"), "{err:?}");
+    // With an agent, both are refused with a reason, and nothing is stored or sent.
+    h.svc().escalate(&h.actor, &s.id).await.unwrap();
+    h.until_state(State::Connected).await;
+    let before = h.view(&s.id).await.messages.len();
+    for err in [
+        h.svc()
+            .start_conversation(&h.actor, &s.id)
+            .await
+            .unwrap_err(),
+        h.svc()
+            .switch_topic(&h.actor, &s.id, "Reset my password")
+            .await
+            .unwrap_err(),
+    ] {
+        assert_eq!(err.code, ErrorCode::ChatRefused);
+        assert!(err.message.contains("end that chat"), "{err:?}");
+    }
+    assert_eq!(h.view(&s.id).await.messages.len(), before);
+    // After the agent chat, the bot has the conversation again and may start one at once:
+    // the VA's late "completed" answer to END_CONVERSATION does not end the new conversation.
+    h.svc().end(&h.actor, &s.id).await.unwrap();
+    assert_eq!(h.state_in_db(&s.id), "completed");
+    h.seen.clear();
+    h.svc().start_conversation(&h.actor, &s.id).await.unwrap();
+    assert_eq!(h.state_in_db(&s.id), "active");
+    h.until_agent_text("The conversation has ended").await;
+    h.until_agent_text("Hi, I'm your Virtual Agent").await;
+    h.drain(Duration::from_millis(400)).await;
+    assert_eq!(h.state_in_db(&s.id), "active", "{:#?}", h.seen);
+    let conversations = sim_get(&h.sim, "/sim/va/conversations").await;
+    assert_eq!(conversations["result"][0]["phase"], "bot");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_agents_falls_back_to_the_bot_with_a_notice() {
     let mut h = Harness::start(json!({"agents_available": false})).await;
@@ -247,14 +401,7 @@ async fn agent_never_joins_timeout_keep_waiting_then_cancel() {
     let waiting = h.svc().escalate(&h.actor, &s.id).await.unwrap();
     assert_eq!(waiting.state, State::Waiting);
     assert!(waiting.waiting_since.is_some());
-    h.until("the spinner", |e| match e {
-        ChatEvent::Message { message, .. } => message
-            .body
-            .iter()
-            .any(|b| b["actionType"] == "StartSpinner"),
-        _ => false,
-    })
-    .await;
+    h.until_spinner().await;
     h.until("the timeout", |e| {
         matches!(e, ChatEvent::WaitTimeout { .. })
     })
@@ -822,4 +969,315 @@ async fn the_bot_answers_with_citations_from_a_synced_knowledge_base() {
         |e| matches!(e, ChatEvent::Message { message, .. } if message.answer.is_some()),
     )
     .await;
+}
+
+// ---- failed webhook deliveries through the service ------------------------------------------
+
+/// The webhook secret the instance is configured with: it stays the same across restarts
+/// (without one, simulated mode draws a new secret per run, and the VA's retries of a payload
+/// still carry the old one).
+const KNOWN_SECRET: &str = "retry-test-webhook-secret";
+
+impl Harness {
+    /// Like `start_with`, with a configured webhook secret, so the service can restart on the
+    /// same port and the VA's retries are accepted.
+    async fn start_configured(knobs: Value, wait: Duration) -> Harness {
+        Harness::launch(knobs, wait, Some(KNOWN_SECRET)).await
+    }
+
+    /// The app quits: the webhook stops answering (connections are refused). Returns its port.
+    async fn stop(&mut self) -> u16 {
+        let service = self.service.take().unwrap();
+        let port: u16 = service
+            .webhook_url()
+            .trim_start_matches("http://127.0.0.1:")
+            .split('/')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        service.shutdown().await;
+        port
+    }
+
+    /// The app starts again on the same data directory and webhook port.
+    async fn start_again(&mut self, port: u16, wait: Duration) {
+        drop(std::mem::replace(
+            &mut self.core,
+            Arc::new(Core::open_with(self.dir.path(), StorePreference::File).unwrap()),
+        ));
+        let service = ChatService::start(
+            Arc::clone(&self.core),
+            ChatOptions {
+                webhook_port: Some(port),
+                ..options(&self.sim, wait)
+            },
+        )
+        .await
+        .unwrap();
+        assert!(service.webhook_url().contains(&format!(":{port}/")));
+        self.events = service.subscribe();
+        self.service = Some(service);
+    }
+
+    /// The simulator's delivery attempts for one request: (attempt, outcome, delivered).
+    async fn attempts(&self, request_id: &str) -> Vec<(u64, String, bool)> {
+        sim_get(&self.sim, "/sim/va/deliveries").await["result"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["request_id"] == request_id)
+            .map(|d| {
+                (
+                    d["attempt"].as_u64().unwrap(),
+                    d["outcome"].as_str().unwrap().to_owned(),
+                    d["delivered"].as_bool().unwrap(),
+                )
+            })
+            .collect()
+    }
+
+    /// The request id of the latest request the simulator received.
+    async fn last_request_id(&self) -> String {
+        let requests = sim_get(&self.sim, "/sim/va/requests").await;
+        requests["result"].as_array().unwrap().last().unwrap()["request_id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+}
+
+/// Messages of the transcript whose body or text contains `needle`.
+fn count_containing(session: &ChatSession, needle: &str) -> usize {
+    session
+        .messages
+        .iter()
+        .filter(|m| {
+            m.text.as_deref().is_some_and(|t| t.contains(needle))
+                || m.body.iter().any(|b| b.to_string().contains(needle))
+        })
+        .count()
+}
+
+/// A configured harness (`knobs` for the VA's retries) chatting with the agent, who from now on
+/// takes `step_ms` per step (typing, answer); `text` is sent. The session and `text`'s request
+/// id.
+async fn agent_answers_slowly(
+    knobs: Value,
+    wait: Duration,
+    step_ms: u64,
+    text: &str,
+) -> (Harness, ChatSession, String) {
+    let mut knobs = knobs;
+    knobs["agent_replies_before_end"] = json!(0);
+    let mut h = Harness::start_configured(knobs, wait).await;
+    let s = h.new_session().await;
+    h.svc().escalate(&h.actor, &s.id).await.unwrap();
+    h.until_agent_text("Hi, this is Beth").await;
+    h.drain(Duration::from_millis(300)).await;
+    sim_put(&h.sim, "/sim/va", json!({"step_delay_ms": step_ms})).await;
+    h.svc().send(&h.actor, &s.id, text).await.unwrap();
+    let request_id = h.last_request_id().await;
+    (h, s, request_id)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_reply_sent_while_the_app_is_down_arrives_once_and_in_order_after_a_restart() {
+    let wait = Duration::from_secs(60);
+    // The agent takes a while to answer; the app quits meanwhile.
+    let (mut h, s, request_id) = agent_answers_slowly(
+        json!({"max_retries": 8, "retry_delay_ms": 150}),
+        wait,
+        300,
+        "my vpn drops while the app restarts",
+    )
+    .await;
+    let port = h.stop().await;
+    // The typing indicator (after 300 ms) fails and is retried while the app is down
+    // (150, 300, 450 ms … apart); the answer waits behind it in the conversation's queue.
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    let failed = h.attempts(&request_id).await;
+    assert!(
+        !failed.is_empty()
+            && failed
+                .iter()
+                .all(|(_, outcome, delivered)| !delivered && outcome.starts_with("error")),
+        "{failed:?}"
+    );
+    h.start_again(port, wait).await;
+    h.until_agent_text("my vpn drops while the app restarts")
+        .await;
+    h.drain(Duration::from_millis(400)).await;
+    let view = h.view(&s.id).await;
+    assert_eq!(view.state, State::Connected);
+    // Exactly once, after the user's message and the greeting.
+    assert_eq!(
+        count_containing(&view, "You wrote: \\\"my vpn drops"),
+        1,
+        "{view:#?}"
+    );
+    let position = |needle: &str| {
+        view.messages
+            .iter()
+            .position(|m| {
+                m.text.as_deref().is_some_and(|t| t.contains(needle))
+                    || m.body.iter().any(|b| b.to_string().contains(needle))
+            })
+            .unwrap()
+    };
+    assert!(position("Hi, this is Beth") < position("my vpn drops while"));
+    assert!(position("my vpn drops while") < position("You wrote: \\\"my vpn drops"));
+    let seqs: Vec<i64> = view.messages.iter().map(|m| m.seq).collect();
+    assert!(seqs.windows(2).all(|w| w[0] <= w[1]), "{seqs:?}");
+    // The simulator's view: refused attempts, then each payload (typing, answer) delivered
+    // once.
+    let attempts = h.attempts(&request_id).await;
+    let delivered = attempts.iter().filter(|(_, _, d)| *d).count();
+    assert_eq!(delivered, 2, "{attempts:#?}");
+    assert!(
+        attempts.iter().any(|(n, _, d)| *d && *n > 1),
+        "{attempts:#?}"
+    );
+    let stored: i64 = supportbot_core::store::open_connection(
+        &h.dir.path().join(supportbot_core::store::DB_FILE),
+    )
+    .unwrap()
+    .query_row(
+        "SELECT COUNT(*) FROM chat_messages WHERE request_id = ?1 AND kind = 'va_payload'",
+        [&request_id],
+        |r| r.get(0),
+    )
+    .unwrap();
+    assert_eq!(stored, 2, "typing and answer, each stored once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_the_va_gives_up_delivering_the_wait_times_out_and_the_next_message_reconnects() {
+    let wait = Duration::from_millis(1500);
+    let mut h = Harness::start_configured(
+        json!({"agent_replies_before_end": 0, "max_retries": 1, "retry_delay_ms": 50,
+               "step_delay_ms": 400}),
+        wait,
+    )
+    .await;
+    let s = h.new_session().await;
+    h.svc().escalate(&h.actor, &s.id).await.unwrap();
+    let request_id = h.last_request_id().await;
+    // The queue payload arrives; the app quits before the agent joins (400 ms later).
+    h.until_spinner().await;
+    let port = h.stop().await;
+    // Joined, typing and greeting: each tried twice (one retry), refused, and dropped.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let attempts = h.attempts(&request_id).await;
+        if attempts.iter().filter(|(_, _, d)| !d).count() >= 6 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the VA kept retrying: {attempts:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let attempts = h.attempts(&request_id).await;
+    assert_eq!(
+        attempts.iter().filter(|(_, _, d)| *d).count(),
+        1,
+        "only the queue payload got through: {attempts:#?}"
+    );
+    assert!(attempts.iter().all(|(n, _, _)| *n <= 2), "{attempts:#?}");
+    let sim_phase = sim_get(&h.sim, "/sim/va/conversations").await["result"][0]["phase"].clone();
+    assert_eq!(sim_phase, "agent", "the instance thinks the agent joined");
+    // Back up: the app still waits (it never heard of the agent), and its wait timer asks the
+    // user, as for an agent who never came.
+    h.start_again(port, wait).await;
+    assert_eq!(h.view(&s.id).await.state, State::Waiting);
+    h.until("the wait timeout", |e| {
+        matches!(e, ChatEvent::WaitTimeout { .. })
+    })
+    .await;
+    let view = h.view(&s.id).await;
+    assert!(view
+        .notice
+        .as_deref()
+        .unwrap()
+        .contains("No agent has joined yet"));
+    assert_eq!(count_containing(&view, "Hi, this is Beth"), 0);
+    // The user writes anyway: it reaches the agent, whose answer says connected.
+    h.svc()
+        .send(&h.actor, &s.id, "is anyone there?")
+        .await
+        .unwrap();
+    h.until_state(State::Connected).await;
+    h.until_agent_text("is anyone there?").await;
+    assert_eq!(h.state_in_db(&s.id), "connected");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payload_the_app_cannot_store_is_answered_500_and_stored_on_the_retry() {
+    // The agent types, then answers a second later.
+    let (mut h, s, request_id) = agent_answers_slowly(
+        json!({"max_retries": 3, "retry_delay_ms": 200}),
+        Duration::from_secs(60),
+        1000,
+        "the printer is on fire",
+    )
+    .await;
+    h.until("typing", |e| {
+        matches!(e, ChatEvent::Typing { on: true, .. })
+    })
+    .await;
+    // Meanwhile another process holds the database's write lock for longer than the webhook
+    // waits for it (the busy timeout), so storing the answer fails: 500, and the VA retries.
+    let db = h.dir.path().join(supportbot_core::store::DB_FILE);
+    let (locked_tx, locked_rx) = std::sync::mpsc::channel();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let holder = std::thread::spawn(move || {
+        let conn = supportbot_core::store::open_connection(&db).unwrap();
+        conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+        locked_tx.send(()).unwrap();
+        release_rx.recv().unwrap();
+        conn.execute_batch("COMMIT").unwrap();
+    });
+    locked_rx.recv().unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while !h
+        .attempts(&request_id)
+        .await
+        .iter()
+        .any(|(_, outcome, _)| outcome == "HTTP 500")
+    {
+        assert!(tokio::time::Instant::now() < deadline, "no 500");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    release_tx.send(()).unwrap();
+    holder.join().unwrap();
+    h.until_agent_text("You wrote: \\\"the printer is on fire")
+        .await;
+    h.drain(Duration::from_millis(400)).await;
+    let attempts = h.attempts(&request_id).await;
+    assert_eq!(
+        attempts
+            .iter()
+            .map(|(n, o, d)| (*n, o.as_str(), *d))
+            .collect::<Vec<_>>(),
+        [
+            (1, "HTTP 200", true),
+            (1, "HTTP 500", false),
+            (2, "HTTP 200", true)
+        ],
+        "typing, then the answer refused once and accepted on the retry: {attempts:#?}"
+    );
+    let view = h.view(&s.id).await;
+    assert_eq!(view.state, State::Connected);
+    assert_eq!(count_containing(&view, "You wrote: \\\"the printer"), 1);
+    let published = h
+        .seen
+        .iter()
+        .filter(|e| {
+            matches!(e, ChatEvent::Message { message, .. }
+            if message.body.iter().any(|b| b.to_string().contains("You wrote: \\\"the printer")))
+        })
+        .count();
+    assert_eq!(published, 1, "published once");
 }

@@ -35,6 +35,7 @@ pub fn routes() -> Router<Arc<AppState>> {
             "/sim/va/deliveries",
             get(va::deliveries).delete(va::clear_deliveries),
         )
+        .route("/sim/va/requests", get(va::requests))
         .route("/sim/va/conversations", get(va::conversations))
 }
 

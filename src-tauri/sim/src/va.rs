@@ -124,11 +124,29 @@ pub struct Delivery {
     pub at: String,
 }
 
+/// One accepted request as `GET /sim/va/requests` lists it, so a client's tests can check what
+/// went over the wire (the action, `typed`, the intent), which the replies do not all echo.
+#[derive(Debug, Clone, Serialize)]
+pub struct Received {
+    pub request_id: String,
+    pub client_session_id: String,
+    /// `action`, empty for an utterance.
+    pub action: String,
+    /// `message.typed`, when given.
+    pub typed: Option<bool>,
+    /// `message.text`, when given.
+    pub text: Option<String>,
+    /// `intent.id`, when given.
+    pub intent: Option<String>,
+    pub at: String,
+}
+
 /// VA state shared by the handlers.
 pub struct Va {
     config: Mutex<VaConfig>,
     conversations: Mutex<HashMap<String, Conversation>>,
     deliveries: Arc<Mutex<Vec<Delivery>>>,
+    received: Mutex<Vec<Received>>,
     http: reqwest::Client,
 }
 
@@ -148,6 +166,7 @@ impl Va {
             }),
             conversations: Mutex::new(HashMap::new()),
             deliveries: Arc::new(Mutex::new(Vec::new())),
+            received: Mutex::new(Vec::new()),
             http,
         }
     }
@@ -261,6 +280,23 @@ async fn integration(
             false,
         );
         return Json(json!({"status": "success"})).into_response();
+    }
+    if let Ok(mut received) = state.va.received.lock() {
+        received.push(Received {
+            request_id: text("/requestId"),
+            client_session_id: text("/clientSessionId"),
+            action: text("/action"),
+            typed: request.pointer("/message/typed").and_then(Value::as_bool),
+            text: request
+                .pointer("/message/text")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            intent: request
+                .pointer("/intent/id")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            at: format_sn(now_utc()),
+        });
     }
     let config = state.va.config();
     let key = if text("/clientSessionId").is_empty() {
@@ -794,6 +830,16 @@ pub async fn clear_deliveries(State(state): State<Arc<AppState>>) -> StatusCode 
         log.clear();
     }
     StatusCode::NO_CONTENT
+}
+
+pub async fn requests(State(state): State<Arc<AppState>>) -> Response {
+    let list = state
+        .va
+        .received
+        .lock()
+        .map(|l| l.clone())
+        .unwrap_or_default();
+    Json(json!({"result": list})).into_response()
 }
 
 pub async fn conversations(State(state): State<Arc<AppState>>) -> Response {

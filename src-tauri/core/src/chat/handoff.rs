@@ -22,6 +22,10 @@
 //!   and the conversation falls back to the bot with the error shown.
 //! - `takeControl` alone (seed 002: the VA hands control back to the primary bot): completed.
 //! - Connection errors after the client's retries: fail, back to the bot, user told.
+//! - The VA bot's greeting (START_CONVERSATION) and topic switch (SWITCH) are the user's to ask
+//!   for while the bot has the conversation (active, or after a handoff ended, which makes it
+//!   active again); while waiting for or chatting with an agent they are refused with a reason
+//!   (cancel the wait or end the chat first), so a click cannot drop the user out of the queue.
 //! - Terminal states ignore late status signals (a stale delivery never reopens a chat); a new
 //!   message or a new agent request starts over.
 
@@ -144,6 +148,10 @@ pub enum Event {
     RequestAgent,
     /// The user sends a message (text, option, attachment).
     UserMessage,
+    /// The user asks the VA bot for its greeting topic (`action: START_CONVERSATION`).
+    StartVaConversation,
+    /// The user switches the VA bot's topic (`action: SWITCH`, `intent.id`).
+    SwitchTopic,
     /// The user gives up waiting.
     UserCancel,
     /// The user ends the agent chat.
@@ -250,6 +258,26 @@ impl Handoff {
             (Active, Event::UserMessage) => (Active, vec![AnswerLocally]),
             (Completed | Fail | Cancelled, Event::UserMessage) => (Active, vec![AnswerLocally]),
             (Waiting | Connected, Event::UserMessage) => (self.state, vec![ForwardToVa]),
+            // The VA bot's own conversation (seed 002's START_CONVERSATION and SWITCH) runs beside
+            // the local bot, which keeps answering typed text. While a live agent is wanted or
+            // present the conversation belongs to the agent: starting the VA bot's greeting or
+            // switching its topic there would pull the user out of the queue or away from the
+            // agent (the simulator, like an instance, moves the conversation back to the bot).
+            (Active | Completed | Fail | Cancelled, Event::StartVaConversation | Event::SwitchTopic) => {
+                (Active, vec![ForwardToVa])
+            }
+            (Waiting, Event::StartVaConversation) => {
+                return refuse("you are waiting for a live agent: cancel the wait before starting a Virtual Agent conversation")
+            }
+            (Connected, Event::StartVaConversation) => {
+                return refuse("you are chatting with a live agent: end that chat before starting a Virtual Agent conversation")
+            }
+            (Waiting, Event::SwitchTopic) => {
+                return refuse("you are waiting for a live agent: cancel the wait before switching the Virtual Agent's topic")
+            }
+            (Connected, Event::SwitchTopic) => {
+                return refuse("you are chatting with a live agent: end that chat before switching the Virtual Agent's topic")
+            }
             (Waiting, Event::UserCancel) => (
                 Cancelled,
                 vec![SendEndConversation, StopWaitTimer, Show(Notice::Cancelled)],
@@ -378,6 +406,16 @@ mod tests {
                 Event::UserMessage,
                 Some((Active, vec![AnswerLocally])),
             ),
+            (
+                Active,
+                Event::StartVaConversation,
+                Some((Active, vec![ForwardToVa])),
+            ),
+            (
+                Active,
+                Event::SwitchTopic,
+                Some((Active, vec![ForwardToVa])),
+            ),
             (Active, Event::UserCancel, None),
             (Active, Event::UserEnd, None),
             (Active, Event::WaitTimedOut, None),
@@ -427,6 +465,8 @@ mod tests {
                     vec![SendEndConversation, StopWaitTimer, Show(Notice::Cancelled)],
                 )),
             ),
+            (Waiting, Event::StartVaConversation, None),
+            (Waiting, Event::SwitchTopic, None),
             (Waiting, Event::UserEnd, None),
             (
                 Waiting,
@@ -491,6 +531,8 @@ mod tests {
                 Event::UserMessage,
                 Some((Connected, vec![ForwardToVa])),
             ),
+            (Connected, Event::StartVaConversation, None),
+            (Connected, Event::SwitchTopic, None),
             (Connected, Event::UserCancel, None),
             (
                 Connected,
@@ -567,6 +609,16 @@ mod tests {
                     terminal,
                     Event::UserMessage,
                     Some((Active, vec![AnswerLocally])),
+                ),
+                (
+                    terminal,
+                    Event::StartVaConversation,
+                    Some((Active, vec![ForwardToVa])),
+                ),
+                (
+                    terminal,
+                    Event::SwitchTopic,
+                    Some((Active, vec![ForwardToVa])),
                 ),
                 (terminal, Event::UserCancel, None),
                 (terminal, Event::UserEnd, None),

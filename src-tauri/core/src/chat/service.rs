@@ -40,7 +40,7 @@ use super::bot::{self, BotAnswer};
 use super::handoff::{Effect, Event, Handoff, Notice, Signal, State};
 use super::sanitize::{body_text, sanitize_body, typing_only};
 use super::store::{self as chat_store, Direction, Mode, Session, StoreSink, UserMessage};
-use super::va::model::{Action, ActionKind, Attachment, OutMessage, VaRequest};
+use super::va::model::{Action, ActionKind, Attachment, Intent, OutMessage, VaRequest};
 use super::va::{VaAuth, VaClient, VaClientConfig, VaReply};
 use super::webhook::{Inbound, WebhookConfig, WebhookServer, ATTACHMENT_PATH};
 use crate::access::{Actor, Permission};
@@ -58,6 +58,8 @@ const EVENT_BUFFER: usize = 4096;
 /// Transcript lines handed to the agent on escalation, and their total size.
 const TRANSCRIPT_LINES: usize = 12;
 const TRANSCRIPT_CHARS: usize = 2000;
+/// Longest topic (`intent.id`) accepted by "Switch topic".
+const MAX_INTENT_CHARS: usize = 200;
 /// Subdirectory of the data directory holding attachments.
 const ATTACHMENTS_DIR: &str = "chat_attachments";
 
@@ -204,6 +206,10 @@ struct Live {
     wait_anchor_ms: Option<i64>,
     timer: Option<JoinHandle<()>>,
     timer_generation: u64,
+    /// Requests up to this `chat_requests` rowid belong to a handoff that ended before the user
+    /// started over; their late replies may show but never move the state. In memory only: a
+    /// restart forgets it, and replies that late are rare.
+    ended_requests_upto: Option<i64>,
 }
 
 impl Drop for Live {
@@ -401,6 +407,7 @@ impl ChatService {
             .handoff
             .apply(Event::UserMessage)
             .map_err(|r| refused(r.reason))?;
+        inner.left_terminal(&session, &mut live, before)?;
         let mut out = Vec::new();
         if effects.contains(&Effect::AnswerLocally) {
             if before != live.handoff.state {
@@ -458,6 +465,98 @@ impl ChatService {
             inner.message_by_id(&conn, id)?
         };
         inner.emit_message(&session, &stored);
+        let mut out = vec![stored];
+        out.extend(inner.post(&session, &mut live, request).await?);
+        Ok(out)
+    }
+
+    /// "Start conversation": `action: START_CONVERSATION` (seed 002), so the instance's Virtual
+    /// Agent answers with its greeting topic (a greeting and a topic picker, as events; picking
+    /// an option goes through [`ChatService::reply`] with `typed: false`). Typed text keeps
+    /// going to the local knowledge-base bot. Allowed while the bot has the conversation
+    /// (active, or a finished handoff, which becomes active again); refused with `chat_refused`
+    /// while waiting for or chatting with an agent. The user's action is stored as a visible
+    /// line ("Started a Virtual Agent conversation") before the request goes out; returns the
+    /// messages stored at once.
+    pub async fn start_conversation(
+        &self,
+        actor: &Actor,
+        session_id: &str,
+    ) -> CoreResult<Vec<ChatMessage>> {
+        actor.require(Permission::IntegrationView)?;
+        self.va_action(session_id, None).await
+    }
+
+    /// "Switch topic": `action: SWITCH` with `intent: {id}` (seed 002), so the Virtual Agent
+    /// moves the conversation to that topic (its first control follows as an event). Same
+    /// states as [`ChatService::start_conversation`]; an empty intent is a validation error on
+    /// the field `intent`.
+    pub async fn switch_topic(
+        &self,
+        actor: &Actor,
+        session_id: &str,
+        intent_id: &str,
+    ) -> CoreResult<Vec<ChatMessage>> {
+        actor.require(Permission::IntegrationView)?;
+        let intent = intent_id.trim();
+        let invalid = |m: &str| CoreError::new(ErrorCode::Validation, m).with_field("intent", m);
+        if intent.is_empty() {
+            return Err(invalid("Enter the topic to switch to."));
+        }
+        if intent.chars().count() > MAX_INTENT_CHARS || intent.chars().any(char::is_control) {
+            return Err(invalid(&format!(
+                "A topic is one line of at most {MAX_INTENT_CHARS} characters."
+            )));
+        }
+        self.va_action(session_id, Some(intent)).await
+    }
+
+    /// START_CONVERSATION (`intent` None) or SWITCH to `intent`, under the session's lock.
+    async fn va_action(
+        &self,
+        session_id: &str,
+        intent: Option<&str>,
+    ) -> CoreResult<Vec<ChatMessage>> {
+        let inner = &self.inner;
+        let (session, live) = inner.open(session_id)?;
+        let mut live = live.lock().await;
+        // Configuration problems surface before anything changes.
+        let _ = inner.client(session.mode)?;
+        let (event, action, line) = match intent {
+            None => (
+                Event::StartVaConversation,
+                Action::StartConversation,
+                "Started a Virtual Agent conversation".to_owned(),
+            ),
+            Some(topic) => (
+                Event::SwitchTopic,
+                Action::Switch,
+                format!("Switched topic to {topic}"),
+            ),
+        };
+        let before = live.handoff.state;
+        live.handoff
+            .apply(event)
+            .map_err(|r| refused(capitalise(r.reason)))?;
+        inner.left_terminal(&session, &mut live, before)?;
+        if before != live.handoff.state {
+            inner.persist(&session, &live)?;
+            inner.emit_state(&session, &live);
+        }
+        // Seed 002's examples: START_CONVERSATION sends an empty text, SWITCH none at all.
+        let mut request = inner.request(&session, Some(action), "", true);
+        if let Some(topic) = intent {
+            request.message.text = None;
+            request.intent = Some(Intent {
+                id: topic.to_owned(),
+            });
+        }
+        let stored = inner.store_local(
+            &session,
+            Direction::User,
+            "va_action",
+            &json!({"text": line, "action": action.as_str(), "intent": intent}),
+        )?;
         let mut out = vec![stored];
         out.extend(inner.post(&session, &mut live, request).await?);
         Ok(out)
@@ -535,21 +634,15 @@ impl ChatService {
         let mut request = inner.request(&session, None, "", true);
         request.message.text = None;
         request.message.attachment = Some(attachment.clone());
-        let stored = {
-            let conn = inner.core.db().conn();
-            chat_store::record_request(&conn, session.id, &request.request_id, None)?;
-            let id = chat_store::add_local(
-                &conn,
-                session.id,
-                Direction::User,
-                "attachment",
-                &json!({"text": null, "attachment": {
-                    "file_name": file_name, "content_type": content_type,
-                    "size": bytes.len(), "url": attachment.url}}),
-            )?;
-            inner.message_by_id(&conn, id)?
-        };
-        inner.emit_message(&session, &stored);
+        // `post` records the request before sending, so its replies find the session.
+        let stored = inner.store_local(
+            &session,
+            Direction::User,
+            "attachment",
+            &json!({"text": null, "attachment": {
+                "file_name": file_name, "content_type": content_type,
+                "size": bytes.len(), "url": attachment.url}}),
+        )?;
         let mut out = vec![stored];
         out.extend(inner.post(&session, &mut live, request).await?);
         Ok(out)
@@ -774,6 +867,7 @@ impl Inner {
             wait_anchor_ms: None,
             timer: None,
             timer_generation: 0,
+            ended_requests_upto: None,
         };
         let mut avatar = None;
         for m in &messages {
@@ -996,10 +1090,12 @@ impl Inner {
     ) -> CoreResult<Vec<ChatMessage>> {
         // Configuration problems surface before anything changes.
         let _ = self.client(session.mode)?;
+        let before = live.handoff.state;
         let effects = live
             .handoff
             .apply(Event::RequestAgent)
             .map_err(|r| refused(capitalise(r.reason)))?;
+        self.left_terminal(session, live, before)?;
         live.agent = None;
         live.waiting_since = Some(now_rfc3339());
         live.wait_anchor_ms = Some(chat_store::now_ms());
@@ -1036,6 +1132,9 @@ impl Inner {
                     format!("User: {t}")
                 }
                 (Direction::User, "secure") => format!("User: {}", chat_store::SECURE_PLACEHOLDER),
+                (Direction::User, "va_action") => {
+                    format!("User: ({})", m.body["text"].as_str().unwrap_or_default())
+                }
                 (Direction::Bot, "bot_answer") => {
                     format!("Bot: {}", m.body["text"].as_str().unwrap_or_default())
                 }
@@ -1245,14 +1344,59 @@ impl Inner {
         {
             self.emit_message(session, &m);
         }
+        let mut signal = Signal::of(payload);
+        if signal != Signal::Message
+            && !live.handoff.state.is_terminal()
+            && self.answers_an_ended_handoff(live, payload)?
+        {
+            // A late reply of a handoff that ended before the user moved on (the agent's
+            // greeting still on its way, the VA's "completed" answer to END_CONVERSATION): it
+            // is shown, but must not end or reconnect the conversation that started since.
+            signal = Signal::Message;
+        }
         let effects = live
             .handoff
-            .apply(Event::Inbound(Signal::of(payload)))
+            .apply(Event::Inbound(signal))
             .unwrap_or_default();
         if effects.is_empty() && before == (live.handoff.state, live.agent.clone()) {
             return Ok(Vec::new());
         }
         self.effects(session, live, &effects)
+    }
+
+    /// Whether a payload answers a request sent before the current conversation left a
+    /// finished handoff (`Live::ended_requests_upto`).
+    fn answers_an_ended_handoff(
+        &self,
+        live: &Live,
+        payload: &super::va::model::VaPayload,
+    ) -> CoreResult<bool> {
+        let (Some(upto), Some(request_id)) =
+            (live.ended_requests_upto, payload.request_id.as_deref())
+        else {
+            return Ok(false);
+        };
+        let conn = self.core.db().conn();
+        let rowid: Option<i64> = rusqlite::OptionalExtension::optional(conn.query_row(
+            "SELECT rowid FROM chat_requests WHERE request_id = ?1",
+            [request_id],
+            |r| r.get(0),
+        ))?;
+        Ok(rowid.is_some_and(|r| r <= upto))
+    }
+
+    /// After a user's event: leaving a finished handoff (completed, fail, cancelled) starts a
+    /// new conversation, and every request sent so far belongs to the old one.
+    fn left_terminal(&self, session: &Session, live: &mut Live, before: State) -> CoreResult<()> {
+        if before.is_terminal() && !live.handoff.state.is_terminal() {
+            let conn = self.core.db().conn();
+            live.ended_requests_upto = Some(conn.query_row(
+                "SELECT COALESCE(MAX(rowid), 0) FROM chat_requests WHERE session_id = ?1",
+                [session.id],
+                |r| r.get(0),
+            )?);
+        }
+        Ok(())
     }
 
     /// Answers with the knowledge-base bot on a blocking thread; a failure becomes a notice.
@@ -1326,15 +1470,26 @@ impl Inner {
         kind: &str,
         text: &str,
     ) -> CoreResult<ChatMessage> {
+        self.store_local(
+            session,
+            Direction::System,
+            "notice",
+            &json!({"kind": kind, "state": state, "text": text}),
+        )
+    }
+
+    /// Stores an app-made transcript line (a notice, the user's attachment or Virtual Agent
+    /// action) and publishes it.
+    fn store_local(
+        &self,
+        session: &Session,
+        direction: Direction,
+        kind: &str,
+        body: &Value,
+    ) -> CoreResult<ChatMessage> {
         let m = {
             let conn = self.core.db().conn();
-            let id = chat_store::add_local(
-                &conn,
-                session.id,
-                Direction::System,
-                "notice",
-                &json!({"kind": kind, "state": state, "text": text}),
-            )?;
+            let id = chat_store::add_local(&conn, session.id, direction, kind, body)?;
             self.message_by_id(&conn, id)?
         };
         self.emit_message(session, &m);

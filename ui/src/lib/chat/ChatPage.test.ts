@@ -141,6 +141,67 @@ describe('ChatPage', () => {
     await vi.waitFor(() => expect(screen.getAllByTestId('chat-message').map((m) => m.textContent?.match(/m\d/)?.[0])).toEqual(['m2', 'm3']));
   });
 
+  it('starts a Virtual Agent conversation: the topic picker answers with typed=false while the bot has the chat', async () => {
+    const user = userEvent.setup();
+    vi.mocked(api.chatStart).mockResolvedValue([msg(1, { text: 'Started a Virtual Agent conversation' })]);
+    vi.mocked(api.chatReply).mockResolvedValue([msg(3, { text: 'Reset my password' })]);
+    render(ChatPage);
+    await user.click(await screen.findByTestId('chat-va-start'));
+    expect(api.chatStart).toHaveBeenCalledWith('s1');
+    expect(await screen.findByText('Started a Virtual Agent conversation')).toBeInTheDocument();
+    emit({
+      type: 'message',
+      session_id: 's1',
+      message: msg(2, {
+        from: 'agent',
+        body: [
+          { uiType: 'OutputText', value: "Hi, I'm your Virtual Agent." },
+          { uiType: 'TopicPickerControl', promptMsg: 'What can I help with?', options: [{ label: 'Reset my password', value: '3cc8', enabled: true }] },
+        ],
+      }),
+    });
+    const option = await screen.findByRole('button', { name: 'Reset my password' });
+    expect(screen.getByTestId('chat-state')).toHaveAttribute('data-state', 'active');
+    await user.click(option);
+    expect(api.chatReply).toHaveBeenCalledWith('s1', { value: '3cc8', label: 'Reset my password', typed: false });
+  });
+
+  it('switches topic from a small form and shows its field error next to it', async () => {
+    const user = userEvent.setup();
+    vi.mocked(api.chatSwitch)
+      .mockRejectedValueOnce({ code: 'validation', message: 'Enter the topic to switch to.', fields: { intent: 'Enter the topic to switch to.' } })
+      .mockResolvedValueOnce([msg(1, { text: 'Switched topic to Reset my password' })]);
+    render(ChatPage);
+    await user.click(await screen.findByTestId('chat-va-switch'));
+    const input = screen.getByTestId('chat-topic');
+    await user.click(screen.getByTestId('chat-topic-submit'));
+    expect(await screen.findByTestId('chat-va-error')).toHaveTextContent('Enter the topic to switch to.');
+    expect(input).toHaveAttribute('aria-invalid', 'true');
+    expect(screen.queryByTestId('chat-error')).not.toBeInTheDocument();
+    await user.type(input, 'Reset my password{Enter}');
+    expect(api.chatSwitch).toHaveBeenLastCalledWith('s1', 'Reset my password');
+    expect(await screen.findByText('Switched topic to Reset my password')).toBeInTheDocument();
+    expect(screen.queryByTestId('chat-topic')).not.toBeInTheDocument();
+    expect(screen.queryByTestId('chat-va-error')).not.toBeInTheDocument();
+  });
+
+  it('offers no Virtual Agent controls during a handoff, and an ended agent chat leaves old controls read-only', async () => {
+    vi.mocked(api.chatSession).mockResolvedValue(
+      session({
+        state: 'completed',
+        messages: [
+          msg(1, { from: 'agent', body: [{ uiType: 'Boolean', label: 'Did a restart help?' }] }),
+          msg(2, { from: 'system', text: 'The conversation with the agent has ended.' }),
+        ],
+      }),
+    );
+    render(ChatPage);
+    await screen.findByTestId('chat-va');
+    for (const b of await screen.findAllByTestId('choice-option')) expect(b).toBeDisabled();
+    emit({ type: 'state', session_id: 's1', state: 'connected', notice: null, agent: { name: 'Beth', avatar: null } });
+    await vi.waitFor(() => expect(screen.queryByTestId('chat-va')).not.toBeInTheDocument());
+  });
+
   it('renders unknown elements with a readable fallback', async () => {
     vi.mocked(api.chatSession).mockResolvedValue(session({ messages: [msg(1, { from: 'agent', body: [{ uiType: 'Hologram', value: 'beam me up' }] })] }));
     render(ChatPage);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ChatMessage, ChatSession } from '$lib/ipc/types';
-import { applyEvent, confidenceLabel, mergeMessages } from './session';
+import { answerableId, applyEvent, confidenceLabel, mergeMessages } from './session';
 
 const session = (): ChatSession => ({
   id: 's1',
@@ -47,6 +47,17 @@ describe('chat session state', () => {
     s = applyEvent(s, { type: 'state', session_id: 's1', state: 'connected', notice: null, agent: { name: 'Beth', avatar: null } });
     s = applyEvent(s, { type: 'state', session_id: 's1', state: 'completed', notice: 'Agent ended the chat', agent: null });
     expect(s).toMatchObject({ state: 'completed', notice: 'Agent ended the chat', agent: { name: 'Beth' }, waiting_since: null });
+  });
+
+  it('knows which message can still be answered', () => {
+    const system = { ...msg(9, 9), from: 'system' as const };
+    const user = { ...msg(8, 8), from: 'user' as const };
+    // With the bot: the Virtual Agent's latest message, unless a state notice followed it.
+    expect(answerableId({ ...session(), messages: [msg(1, 1), msg(2, 2), user] })).toBe(2);
+    expect(answerableId({ ...session(), messages: [msg(1, 1), system, user] })).toBeNull();
+    expect(answerableId(session())).toBeNull();
+    // During a handoff notices ("Beth joined") do not end the agent's question.
+    expect(answerableId({ ...session(), state: 'connected', messages: [msg(1, 1), system] })).toBe(1);
   });
 
   it('labels confidence', () => {

@@ -40,6 +40,20 @@ export const STATE_LABEL: Record<HandoffState, string> = {
 /** True while typed text goes to a live agent (or the handoff) rather than the bot. */
 export const withAgent = (s: HandoffState) => s === 'waiting' || s === 'connected';
 
+/** The message whose controls can still be answered: the latest agent or Virtual Agent message.
+ *  During a handoff that is always it; with the bot only while no state notice followed it (a
+ *  notice means the handoff it belonged to ended), so the Virtual Agent's topic picker after
+ *  "Start conversation" stays clickable and an old agent's question does not come back. */
+export function answerableId(session: ChatSession): number | null {
+  const live = withAgent(session.state);
+  for (let i = session.messages.length - 1; i >= 0; i--) {
+    const m = session.messages[i];
+    if (m.from === 'agent') return m.id;
+    if (m.from === 'system' && !live) return null;
+  }
+  return null;
+}
+
 /** Confidence as words, so a number is never the only signal. */
 export function confidenceLabel(c: number): 'High' | 'Medium' | 'Low' {
   return c >= 0.7 ? 'High' : c >= 0.45 ? 'Medium' : 'Low';

@@ -79,6 +79,15 @@ describe('api', () => {
     ]);
   });
 
+  it('calls the Virtual Agent commands with the core argument names', async () => {
+    await api.chatStart('7');
+    await api.chatSwitch('7', 'Reset my password');
+    expect(invokeMock.mock.calls).toEqual([
+      ['chat_start', { sessionId: '7' }],
+      ['chat_switch', { sessionId: '7', intent: 'Reset my password' }],
+    ]);
+  });
+
   it('passes a Channel as onProgress to integration_sync and resolves with the report', async () => {
     const report = { status: 'success', added: 1 };
     const seen: unknown[] = [];

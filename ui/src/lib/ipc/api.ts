@@ -167,6 +167,14 @@ export const chatSend = (sessionId: string, text: string): Promise<ChatMessage[]
 export const chatReply = (sessionId: string, reply: ChatReply): Promise<ChatMessage[]> =>
   call('chat_reply', { sessionId, reply });
 
+/** START_CONVERSATION: the Virtual Agent's greeting and topic picker follow as events. Refused
+ *  (chat_refused) while waiting for or talking to an agent. Returns the user's action line. */
+export const chatStart = (sessionId: string): Promise<ChatMessage[]> => call('chat_start', { sessionId });
+
+/** SWITCH to a topic (`intent.id`); an empty one is a validation error on the field `intent`. */
+export const chatSwitch = (sessionId: string, intent: string): Promise<ChatMessage[]> =>
+  call('chat_switch', { sessionId, intent });
+
 /** Sends a file as an attachment (bytes base64-encoded). */
 export const chatAttach = (sessionId: string, fileName: string, contentType: string, dataBase64: string): Promise<ChatMessage[]> =>
   call('chat_attach', { sessionId, fileName, contentType, dataBase64 });

@@ -1,6 +1,19 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createMockInvoke, makeMockChannel } from './mock';
-import type { Integration, SyncProgress, SyncReport } from './types';
+import type { ChatEvent, ChatMessage, ChatSession, Integration, SyncProgress, SyncReport } from './types';
+
+/** Runs the fake timers until `p` settles; a rejection is rethrown after the timers ran, so
+ *  it is never reported as unhandled in between. */
+async function settle<T>(p: Promise<T>): Promise<T> {
+  const settled = p.then(
+    (v) => ({ ok: true as const, v }),
+    (e: unknown) => ({ ok: false as const, e }),
+  );
+  await vi.runAllTimersAsync();
+  const r = await settled;
+  if (!r.ok) throw r.e;
+  return r.v;
+}
 
 // The dev mock must follow the IPC contract, or `npm run dev` with `?mock` shows things the real
 // core never sends.
@@ -85,16 +98,7 @@ describe('dev mock: schedule_minutes', () => {
     vi.useRealTimers();
   });
 
-  async function run<T>(p: Promise<T>): Promise<T> {
-    const settled = p.then(
-      (v) => ({ ok: true as const, v }),
-      (e: unknown) => ({ ok: false as const, e }),
-    );
-    await vi.runAllTimersAsync();
-    const r = await settled;
-    if (!r.ok) throw r.e;
-    return r.v;
-  }
+  const run = settle;
 
   const input = {
     name: 'New',
@@ -141,5 +145,31 @@ describe('dev mock: schedule_minutes', () => {
       code: 'validation',
       fields: { 'filters.updated_to': 'The end date is before the start date.' },
     });
+  });
+});
+
+describe('dev mock: Virtual Agent', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('starts a conversation (greeting + topic picker), switches topic, and refuses both during a handoff', async () => {
+    const events: ChatEvent[] = [];
+    const invoke = createMockInvoke('', (e) => events.push(e));
+    const call = <T>(cmd: string, args?: Record<string, unknown>): Promise<T> => settle(invoke<T>(cmd, args));
+    const s = await call<ChatSession>('chat_session');
+    const started = await call<ChatMessage[]>('chat_start', { sessionId: s.id });
+    expect(started[0]).toMatchObject({ from: 'user', text: 'Started a Virtual Agent conversation' });
+    const bodies = () => events.flatMap((e) => (e.type === 'message' ? e.message.body : [])) as { uiType: string; label?: string }[];
+    expect(bodies().map((b) => b.uiType)).toEqual(['OutputText', 'TopicPickerControl']);
+    await expect(call('chat_switch', { sessionId: s.id, intent: ' ' })).rejects.toMatchObject({ code: 'validation', fields: { intent: expect.any(String) as unknown } });
+    await call('chat_switch', { sessionId: s.id, intent: 'Reset my password' });
+    expect(bodies().at(-1)).toMatchObject({ uiType: 'InputText', label: 'Reset my password input:' });
+    await call('chat_escalate', { sessionId: s.id });
+    await expect(call('chat_start', { sessionId: s.id })).rejects.toMatchObject({ code: 'chat_refused' });
+    await expect(call('chat_switch', { sessionId: s.id, intent: 'x' })).rejects.toMatchObject({ code: 'chat_refused' });
   });
 });

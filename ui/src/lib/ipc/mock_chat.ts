@@ -78,6 +78,32 @@ export function chatHandlers(emit: (e: ChatEvent) => void) {
     ]);
   };
 
+  // The Virtual Agent's own conversation (START_CONVERSATION, SWITCH), beside the local bot.
+  const vaSays = async (body: unknown[]) => {
+    const s = session as ChatSession;
+    await sleep(400);
+    emit({ type: 'message', session_id: s.id, message: message('agent', { body }) });
+  };
+
+  const vaAction = (line: string): ChatMessage[] => {
+    const s = current();
+    if (s.state === 'waiting') throw { code: 'chat_refused', message: 'You are waiting for a live agent: cancel the wait before using the Virtual Agent.' };
+    if (s.state === 'connected') throw { code: 'chat_refused', message: 'You are chatting with a live agent: end that chat before using the Virtual Agent.' };
+    if (s.state !== 'active') setState('active', s.notice);
+    return [message('user', { text: line })];
+  };
+
+  const topicPicker = {
+    uiType: 'TopicPickerControl',
+    promptMsg: 'Please enter your request or make a selection of what I can help with.',
+    label: 'Show me everything',
+    options: [
+      { label: 'Report an IT issue', value: '2bb7bd7670de6010f877c7f188266fc7', enabled: true },
+      { label: 'Reset my password', value: '3cc8ce8781ef7121a988d8f299377ad8', enabled: true },
+      { label: 'Live Agent Support.', value: 'ce2ee85053130010cf8cddeeff7b12bf', enabled: true },
+    ],
+  };
+
   const botAnswer = (text: string): ChatMessage =>
     message('bot', {
       text: 'The closest past incidents were solved like this:',
@@ -149,7 +175,21 @@ export function chatHandlers(emit: (e: ChatEvent) => void) {
       const reply = a.reply as ChatReply;
       const user = message('user', { text: reply.secure ? '••••••' : reply.label });
       if (current().state === 'connected') void agentSays([{ uiType: 'OutputText', value: 'Got it, thank you.' }]);
+      else if (/^live agent/i.test(reply.label)) void escalate();
+      else if (current().state === 'active') void vaSays([{ uiType: 'OutputText', value: `You chose “${reply.label}”. This demo topic ends here.` }]);
       return [user];
+    },
+    chat_start: () => {
+      const out = vaAction('Started a Virtual Agent conversation');
+      void vaSays([{ uiType: 'OutputText', value: "Hi, I'm your Virtual Agent. Let me know how I can help you today." }, topicPicker]);
+      return out;
+    },
+    chat_switch: (a: Record<string, unknown>) => {
+      const intent = String(a.intent ?? '').trim();
+      if (!intent) throw { code: 'validation', message: 'Enter the topic to switch to.', fields: { intent: 'Enter the topic to switch to.' } };
+      const out = vaAction(`Switched topic to ${intent}`);
+      void vaSays([{ uiType: 'InputText', label: `${intent} input:`, required: true, maskType: 'NONE' }]);
+      return out;
     },
     chat_attach: (a: Record<string, unknown>) => [
       message('user', { attachment: { file_name: String(a.fileName), content_type: String(a.contentType), size: String(a.dataBase64).length } }),
