@@ -52,7 +52,11 @@ pub(crate) fn forward_chat_events(app: AppHandle, mut events: broadcast::Receive
                             "Open Support Bot to reply.".into(),
                         );
                     }
-                    ChatEvent::Message { message, .. } if message.from == Direction::Agent => {
+                    // The live agent's words only: the Virtual Agent's "please stand by" is not
+                    // worth interrupting for.
+                    ChatEvent::Message { message, .. }
+                        if message.from == Direction::Agent && message.live_agent =>
+                    {
                         let who = message
                             .agent
                             .as_ref()

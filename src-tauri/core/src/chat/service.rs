@@ -103,6 +103,9 @@ pub struct ChatMessage {
     /// Seed-002 body elements as received, OutputHtml sanitised.
     pub body: Vec<Value>,
     pub agent: Option<AgentInfo>,
+    /// For `from: agent`: written by the live agent (`agentChat`), not by the instance's
+    /// Virtual Agent (its greeting, topic pickers, "please stand by").
+    pub live_agent: bool,
     pub feedback: Option<Feedback>,
     pub attachment: Option<ChatAttachment>,
 }
@@ -1584,6 +1587,7 @@ pub fn to_chat_message(m: &chat_store::Message) -> Option<ChatMessage> {
         answer: None,
         body: Vec::new(),
         agent: None,
+        live_agent: false,
         feedback: m.helpful.map(|h| {
             if h {
                 Feedback::Helpful
@@ -1608,7 +1612,8 @@ pub fn to_chat_message(m: &chat_store::Message) -> Option<ChatMessage> {
                 return None;
             }
             out.body = sanitize_body(&raw);
-            // Contract: VA bot and live agent both show as "agent".
+            // Contract: VA bot and live agent both show as "agent"; `live_agent` tells them apart.
+            out.live_agent = m.direction == Direction::Agent;
             out.from = Direction::Agent;
             let name = m.body["agentName"].as_str().map(str::to_owned);
             let avatar = raw

@@ -33,6 +33,7 @@ const msg = (id: number, over: Partial<ChatMessage> = {}): ChatMessage => ({
   answer: null,
   body: [],
   agent: null,
+  live_agent: false,
   feedback: null,
   attachment: null,
   ...over,
@@ -96,7 +97,11 @@ describe('ChatPage', () => {
     expect(screen.getByTestId('chat-state')).toHaveAttribute('data-state', 'waiting');
     expect(screen.getByTestId('chat-cancel')).toBeInTheDocument();
     emit({ type: 'message', session_id: 's1', message: msg(3, { from: 'agent', body: [{ uiType: 'ActionMsg', actionType: 'StartSpinner', message: 'Routing you…', waitTime: '8 Seconds' }] }) });
-    expect(await screen.findByTestId('part-spinner')).toHaveTextContent('estimated wait 8 Seconds');
+    const spinner = await screen.findByTestId('part-spinner');
+    expect(spinner).toHaveTextContent('estimated wait 8 Seconds');
+    expect(spinner.querySelector('.spinner')).not.toBeNull();
+    // The instance's Virtual Agent, not a person, routes the chat.
+    expect(spinner.closest('[data-testid="chat-message"]')).toHaveTextContent('Virtual Agent');
     emit({ type: 'state', session_id: 's1', state: 'connected', notice: null, agent: { name: 'Beth Anglin', avatar: null } });
     emit({ type: 'typing', session_id: 's1', on: true });
     expect(await screen.findByTestId('chat-typing')).toHaveTextContent('Beth Anglin is typing');
@@ -107,6 +112,8 @@ describe('ChatPage', () => {
     });
     expect(await screen.findByTestId('chat-agent')).toHaveTextContent('Beth Anglin');
     expect(screen.queryByTestId('chat-typing')).not.toBeInTheDocument();
+    // Routing is over: the old spinner message stays as text and stops spinning.
+    expect(screen.getByTestId('part-spinner').querySelector('.spinner')).toBeNull();
     const options = await screen.findAllByTestId('choice-option');
     await user.click(options[0]);
     expect(api.chatReply).toHaveBeenCalledWith('s1', { value: 'true', label: 'Yes', typed: false });

@@ -24,6 +24,7 @@ const msg = (id: number, seq: number, session_id = 's1'): ChatMessage => ({
   answer: null,
   body: [],
   agent: null,
+  live_agent: false,
   feedback: null,
   attachment: null,
 });

@@ -34,6 +34,7 @@ export function chatHandlers(emit: (e: ChatEvent) => void) {
       answer: null,
       body: [],
       agent: null,
+      live_agent: false,
       feedback: null,
       attachment: null,
       ...over,
@@ -56,7 +57,7 @@ export function chatHandlers(emit: (e: ChatEvent) => void) {
     emit({ type: 'typing', session_id: s.id, on: true });
     await sleep(900);
     emit({ type: 'typing', session_id: s.id, on: false });
-    emit({ type: 'message', session_id: s.id, message: message('agent', { body, agent }) });
+    emit({ type: 'message', session_id: s.id, message: message('agent', { body, agent, live_agent: true }) });
   };
 
   const escalate = async () => {

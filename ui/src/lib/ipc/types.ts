@@ -56,7 +56,7 @@ export interface AgentInfo { name: string | null; avatar: string | null }
 export type ChatFrom = "user" | "bot" | "agent" | "system";
 export interface ChatAttachment { file_name: string; content_type: string; size: number }
 /** body: the seed-002 body elements as received (lenient JSON; OutputHtml already sanitized by the core). */
-export interface ChatMessage { id: number; session_id: string; seq: number; at: string; from: ChatFrom; text: string | null; answer: BotAnswer | null; body: unknown[]; agent: AgentInfo | null; feedback: "helpful" | "not_helpful" | null; attachment: ChatAttachment | null }
+export interface ChatMessage { id: number; session_id: string; seq: number; at: string; from: ChatFrom; text: string | null; answer: BotAnswer | null; body: unknown[]; agent: AgentInfo | null; /** from "agent": the live agent (true) or the instance's Virtual Agent (false) */ live_agent: boolean; feedback: "helpful" | "not_helpful" | null; attachment: ChatAttachment | null }
 export interface ChatSession { id: string; mode: ChatMode; state: HandoffState; started_at: string; updated_at: string; agent: AgentInfo | null; waiting_since: string | null; notice: string | null; messages: ChatMessage[] }
 /** What the user sends back for a control (picker option, boolean, date, input): `typed: false`. */
 export interface ChatReply { value: string; label: string; typed: boolean; secure?: boolean }
