@@ -416,6 +416,7 @@ async fn chat_with_the_bot_and_an_agent(c: &Client) {
     )
     .await;
     assert!(citation.trim().starts_with("INC"), "{citation}");
+    screenshot(c, "e2e-chat-answer.png").await;
     el(
         c,
         r#"[data-testid="bot-answer"] [data-testid="feedback-yes"]"#,

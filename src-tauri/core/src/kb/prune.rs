@@ -20,8 +20,12 @@ use crate::error::CoreResult;
 
 /// Knowledge bases at least this large drop their most common query words.
 const PRUNE_MIN_DOCS: i64 = 20_000;
-/// Words are kept, rarest first, while together they match at most this share of incidents.
+/// Words are kept, rarest first, while together they match at most this share of incidents…
 const PRUNE_SHARE: f64 = 0.15;
+/// …and at most this many: scoring costs per incident scored, so a cap in incidents keeps a
+/// query's cost from growing with the knowledge base (at 100k, 15 % scored made the hybrid
+/// query's median 15.6 ms, 10k about 12 ms; BENCHMARKS.md).
+const PRUNE_MAX_SCORED: i64 = 10_000;
 /// Remembered words at most; past this the memory starts over (a pasted log can bring many).
 const MAX_REMEMBERED: usize = 20_000;
 
@@ -61,8 +65,9 @@ pub struct TermCounts {
 
 /// The queries for the OR query `fts` (quoted terms joined by ` OR `, as `search::fts_query`
 /// makes it). From [`PRUNE_MIN_DOCS`] incidents on, words are kept rarest first while their
-/// summed document frequency stays within [`PRUNE_SHARE`] of the incidents (the rarest matching
-/// word is always kept): only incidents containing a kept word are scored, by every word.
+/// summed document frequency stays within [`PRUNE_SHARE`] of the incidents and
+/// [`PRUNE_MAX_SCORED`] (the rarest matching word is always kept): only incidents containing
+/// a kept word are scored, by every word.
 /// Small knowledge bases, where every query is cheap, use `fts` as it is; the vector list
 /// always sees the whole question.
 pub(crate) fn prune_common_terms(
@@ -85,7 +90,7 @@ pub(crate) fn prune_common_terms(
         counts.df.clear();
         counts.mark = mark;
     }
-    let budget = (total as f64 * PRUNE_SHARE) as i64;
+    let budget = ((total as f64 * PRUNE_SHARE) as i64).min(PRUNE_MAX_SCORED);
     // Counting one word's matches walks its posting list only, and stops past the budget: a
     // word matching more than the budget alone is only kept when it is the rarest.
     let mut count = conn.prepare_cached(
