@@ -39,9 +39,14 @@ struct Console {
 
 impl Console {
     fn start(dir: &Path, extra: &[&str]) -> Console {
+        Console::start_with_env(dir, extra, &[])
+    }
+
+    fn start_with_env(dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Console {
         let mut child = cli(dir)
             .args(["chat", "--json"])
             .args(extra)
+            .envs(env.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
@@ -151,6 +156,57 @@ fn handoff_from_the_terminal() {
     let error = c.until("the refusal", |v| v["type"] == "error");
     assert_eq!(error["code"], "chat_refused");
     c.finish();
+}
+
+/// Real mode configured only by seed 001's environment variables (nothing in Settings): OAuth
+/// password grant against the instance (the simulator), the webhook secret from
+/// WEBHOOK_SECRET, a handoff end to end; and none of those secrets lands in the data directory.
+#[test]
+fn real_mode_from_the_seed_001_environment() {
+    let sim = common::Sim::start(10);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    const WEBHOOK_SECRET: &str = "env-webhook-secret-5521";
+    // What an instance administrator sets up on the ServiceNow side: where replies go.
+    sim.control(
+        "PUT",
+        "/sim/va",
+        &serde_json::json!({
+            "webhook_url": format!("http://127.0.0.1:{port}/api/v1/snowBot/receiveMessage"),
+            "webhook_secret": WEBHOOK_SECRET,
+        })
+        .to_string(),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Console::start_with_env(
+        dir.path(),
+        &["--mode", "real", "--webhook-port", &port.to_string()],
+        &[
+            ("SERVICENOW_INSTANCE", &sim.1),
+            ("SERVICENOW_CLIENT_ID", "demo-client"),
+            ("SERVICENOW_CLIENT_SECRET", "demo-secret"),
+            ("SERVICENOW_USERNAME", "admin"),
+            ("SERVICENOW_PASSWORD", "admin"),
+            ("WEBHOOK_SECRET", WEBHOOK_SECRET),
+        ],
+    );
+    c.until("the welcome", |v| v["type"] == "system");
+    c.say("/agent");
+    c.until_state("waiting");
+    c.until_state("connected");
+    c.until("the agent's greeting", |v| {
+        v["type"] == "agent_message" && v["text"].as_str().unwrap().contains("Hi, this is Beth")
+    });
+    c.say("/end");
+    c.until_state("completed");
+    c.finish();
+    for secret in ["demo-secret", WEBHOOK_SECRET] {
+        let found = common::grep_dir(dir.path(), secret.as_bytes());
+        assert!(found.is_empty(), "{secret} found in {found:?}");
+    }
 }
 
 #[test]

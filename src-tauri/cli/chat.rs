@@ -64,7 +64,7 @@ async fn console(ctx: &Context, actor: &Actor, args: ChatArgs) -> CoreResult<i32
     let mode = match args.mode {
         Some(ModeArg::Simulated) => Mode::Simulated,
         Some(ModeArg::Real) => Mode::Real,
-        None => settings.mode,
+        None => settings.values.mode,
     };
     // The simulator lives as long as the console; its VA is pointed at our webhook.
     let mut own_sim = None;

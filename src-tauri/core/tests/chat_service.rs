@@ -843,8 +843,8 @@ fn settings_validate_and_need_the_right_role() {
     let core = Core::open_with(dir.path(), StorePreference::File).unwrap();
     let admin = core.actor(None, None).unwrap();
     let defaults = core.chat_settings(&admin).unwrap();
-    assert_eq!(defaults.mode, Mode::Simulated);
-    assert_eq!(defaults.wait_timeout_s, 180);
+    assert_eq!(defaults.values.mode, Mode::Simulated);
+    assert_eq!(defaults.values.wait_timeout_s, 180);
     let err = core
         .save_chat_settings(
             &admin,
@@ -873,7 +873,7 @@ fn settings_validate_and_need_the_right_role() {
         )
         .unwrap();
     assert_eq!(
-        saved.instance_url.as_deref(),
+        saved.values.instance_url.as_deref(),
         Some("https://acme.service-now.com")
     );
     assert!(saved.secrets.va_token);

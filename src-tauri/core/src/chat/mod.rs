@@ -24,4 +24,4 @@ pub use service::{
     AgentInfo, ChatAttachment, ChatEvent, ChatMessage, ChatOptions, ChatReply, ChatService,
     ChatSession, Feedback,
 };
-pub use settings::{ChatAuth, ChatSecretFlags, ChatSettings, ChatSettingsPatch};
+pub use settings::{ChatAuth, ChatSecretFlags, ChatSettings, ChatSettingsPatch, ChatValues};

@@ -44,24 +44,12 @@ pub struct ChatSecretFlags {
     pub webhook_secret: bool,
 }
 
-/// Settings > Chat as the UI shows it.
+/// Settings > Chat as the UI shows it: the values (environment overrides applied), which
+/// secrets are set, and which fields the environment decides.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChatSettings {
-    pub mode: Mode,
-    pub instance_url: Option<String>,
-    pub auth: ChatAuth,
-    pub client_id: Option<String>,
-    pub username: Option<String>,
-    /// `nowBotId`, when the instance has several secondary bots.
-    pub bot_id: Option<String>,
-    /// Sent as `emailId` (account linking on the instance).
-    pub email: Option<String>,
-    /// 0 picks a free port at each start.
-    pub webhook_port: u16,
-    /// Accept the public host names below in `Host` (a tunnel in front of the webhook).
-    pub tunnel: bool,
-    pub public_hosts: Vec<String>,
-    pub wait_timeout_s: u32,
+    #[serde(flatten)]
+    pub values: ChatValues,
     pub secrets: ChatSecretFlags,
     /// Fields whose value comes from an environment variable of seed 001.
     pub from_env: Vec<String>,
@@ -88,26 +76,30 @@ pub struct ChatSettingsPatch {
     pub webhook_secret: Option<SecretString>,
 }
 
-/// The stored, non-secret part.
+/// The non-secret settings, as stored (one JSON document) and as shown.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
-struct Stored {
-    mode: Mode,
-    instance_url: Option<String>,
-    auth: ChatAuth,
-    client_id: Option<String>,
-    username: Option<String>,
-    bot_id: Option<String>,
-    email: Option<String>,
-    webhook_port: u16,
-    tunnel: bool,
-    public_hosts: Vec<String>,
-    wait_timeout_s: u32,
+pub struct ChatValues {
+    pub mode: Mode,
+    pub instance_url: Option<String>,
+    pub auth: ChatAuth,
+    pub client_id: Option<String>,
+    pub username: Option<String>,
+    /// `nowBotId`, when the instance has several secondary bots.
+    pub bot_id: Option<String>,
+    /// Sent as `emailId` (account linking on the instance).
+    pub email: Option<String>,
+    /// 0 picks a free port at each start.
+    pub webhook_port: u16,
+    /// Accept the public host names below in `Host` (a tunnel in front of the webhook).
+    pub tunnel: bool,
+    pub public_hosts: Vec<String>,
+    pub wait_timeout_s: u32,
 }
 
-impl Default for Stored {
+impl Default for ChatValues {
     fn default() -> Self {
-        Stored {
+        ChatValues {
             mode: Mode::Simulated,
             instance_url: None,
             auth: ChatAuth::Oauth2,
@@ -215,10 +207,34 @@ impl ResolvedChat {
     }
 }
 
-fn load(conn: &rusqlite::Connection) -> CoreResult<Stored> {
+fn load(conn: &rusqlite::Connection) -> CoreResult<ChatValues> {
     Ok(store::get_setting(conn, SETTINGS_KEY)?
         .and_then(|raw| serde_json::from_str(&raw).ok())
         .unwrap_or_default())
+}
+
+/// A text field of [`ChatValues`].
+type TextField = fn(&mut ChatValues) -> &mut Option<String>;
+
+/// The fields the environment variables of seed 001 override, with their variables.
+const ENV_FIELDS: [(&str, &str, TextField); 3] = [
+    ("instance_url", "SERVICENOW_INSTANCE", |v| {
+        &mut v.instance_url
+    }),
+    ("client_id", "SERVICENOW_CLIENT_ID", |v| &mut v.client_id),
+    ("username", "SERVICENOW_USERNAME", |v| &mut v.username),
+];
+
+/// `values` with the environment's overrides applied, and the fields they replaced.
+fn with_env(mut values: ChatValues) -> (ChatValues, Vec<String>) {
+    let mut from_env = Vec::new();
+    for (field, var, slot) in ENV_FIELDS {
+        if let Some(v) = env(var) {
+            from_env.push(field.to_owned());
+            *slot(&mut values) = Some(v);
+        }
+    }
+    (values, from_env)
 }
 
 fn clean(value: Option<String>) -> Option<String> {
@@ -230,18 +246,7 @@ impl Core {
     pub fn chat_settings(&self, actor: &Actor) -> CoreResult<ChatSettings> {
         actor.require(Permission::IntegrationView)?;
         let conn = self.db().conn();
-        let stored = load(&conn)?;
-        let mut from_env = Vec::new();
-        let mut pick = |field: &str, var: &str, value: Option<String>| match env(var) {
-            Some(v) => {
-                from_env.push(field.to_owned());
-                Some(v)
-            }
-            None => value,
-        };
-        let instance_url = pick("instance_url", "SERVICENOW_INSTANCE", stored.instance_url);
-        let client_id = pick("client_id", "SERVICENOW_CLIENT_ID", stored.client_id);
-        let username = pick("username", "SERVICENOW_USERNAME", stored.username);
+        let (values, mut from_env) = with_env(load(&conn)?);
         let mut flags = BTreeMap::new();
         for (field, var) in SECRET_FIELDS {
             let in_env = var.is_some_and(|v| env(v).is_some());
@@ -254,17 +259,7 @@ impl Core {
             );
         }
         Ok(ChatSettings {
-            mode: stored.mode,
-            instance_url,
-            auth: stored.auth,
-            client_id,
-            username,
-            bot_id: stored.bot_id,
-            email: stored.email,
-            webhook_port: stored.webhook_port,
-            tunnel: stored.tunnel,
-            public_hosts: stored.public_hosts,
-            wait_timeout_s: stored.wait_timeout_s,
+            values,
             secrets: ChatSecretFlags {
                 client_secret: flags["client_secret"],
                 password: flags["password"],
@@ -396,7 +391,7 @@ impl Core {
     /// values never leave the core).
     pub(crate) fn resolved_chat(&self) -> CoreResult<ResolvedChat> {
         let conn = self.db().conn();
-        let s = load(&conn)?;
+        let (s, _) = with_env(load(&conn)?);
         let secret = |field: &str, var: Option<&str>| -> CoreResult<Option<SecretString>> {
             if let Some(v) = var.and_then(env) {
                 return Ok(Some(SecretString::from(v)));
@@ -405,10 +400,10 @@ impl Core {
         };
         Ok(ResolvedChat {
             mode: s.mode,
-            instance_url: env("SERVICENOW_INSTANCE").or(s.instance_url),
+            instance_url: s.instance_url,
             auth: s.auth,
-            client_id: env("SERVICENOW_CLIENT_ID").or(s.client_id),
-            username: env("SERVICENOW_USERNAME").or(s.username),
+            client_id: s.client_id,
+            username: s.username,
             bot_id: s.bot_id,
             email: s.email,
             webhook_port: s.webhook_port,
