@@ -228,7 +228,10 @@ fn prepare() {
     drop(conn);
     drop(core);
 
-    // Everything a running app measures, in a fresh process.
+    // Everything a running app measures, in a fresh process. The files just written are flushed
+    // first: the kernel writing back half a gigabyte of dirty pages while the child measures
+    // would be noise on 2 cores, and an app opens files that are long on disk.
+    let _ = std::process::Command::new("sync").status();
     println!("\nOpening the data directory in a fresh process ...");
     let status = std::process::Command::new(std::env::current_exe().expect("own path"))
         .env(CHILD_ENV, dir.path())
