@@ -6,7 +6,7 @@
 //! the VA echoes back (which would repeat the user's text).
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
@@ -442,52 +442,75 @@ pub fn set_feedback(
 pub struct StoreSink {
     db_path: PathBuf,
     live: mpsc::UnboundedSender<Inbound>,
+    /// Open connections kept between deliveries: opening one (file, WAL, pragmas, mmap) cost
+    /// more than the two statements a delivery runs.
+    idle: Mutex<Vec<Connection>>,
 }
+
+/// Connections [`StoreSink`] keeps open at most (concurrent deliveries beyond it open more).
+const IDLE_CONNECTIONS: usize = 8;
 
 impl StoreSink {
     /// `db_path` is the app database file; deliveries appear on the returned receiver.
     pub fn new(db_path: PathBuf) -> (Arc<StoreSink>, mpsc::UnboundedReceiver<Inbound>) {
         let (live, rx) = mpsc::unbounded_channel();
-        (Arc::new(StoreSink { db_path, live }), rx)
+        (
+            Arc::new(StoreSink {
+                db_path,
+                live,
+                idle: Mutex::new(Vec::new()),
+            }),
+            rx,
+        )
     }
 
-    fn conn(&self) -> CoreResult<Connection> {
-        crate::store::open_connection(&self.db_path)
-    }
-
-    fn session_id(&self, conn: &Connection, session: &str) -> CoreResult<Option<i64>> {
-        Ok(session_by_client_id(conn, session)?.map(|s| s.id))
+    /// Runs `f` on an idle connection, or a new one, and keeps it for the next delivery.
+    fn with_conn<T>(&self, f: impl FnOnce(&Connection) -> CoreResult<T>) -> CoreResult<T> {
+        let idle = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let conn = match idle {
+            Some(c) => c,
+            None => crate::store::open_connection(&self.db_path)?,
+        };
+        let out = f(&conn);
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        if idle.len() < IDLE_CONNECTIONS {
+            idle.push(conn);
+        }
+        out
     }
 }
 
 impl ConversationSink for StoreSink {
     fn session_for(&self, payload: &VaPayload) -> Option<String> {
-        let conn = self.conn().ok()?;
-        if let Some(request_id) = payload.request_id.as_deref().filter(|r| !r.is_empty()) {
-            if let Ok(Some(id)) = session_for_request(&conn, request_id) {
-                return session(&conn, id)
-                    .ok()
-                    .flatten()
-                    .map(|s| s.client_session_id);
+        self.with_conn(|conn| {
+            if let Some(request_id) = payload.request_id.as_deref().filter(|r| !r.is_empty()) {
+                if let Some(id) = session_for_request(conn, request_id)? {
+                    return Ok(session(conn, id)?.map(|s| s.client_session_id));
+                }
             }
-        }
-        let client = payload
-            .client_session_id
-            .as_deref()
-            .filter(|c| !c.is_empty())?;
-        session_by_client_id(&conn, client)
-            .ok()
-            .flatten()
-            .map(|s| s.client_session_id)
+            match payload
+                .client_session_id
+                .as_deref()
+                .filter(|c| !c.is_empty())
+            {
+                Some(client) => {
+                    Ok(session_by_client_id(conn, client)?.map(|s| s.client_session_id))
+                }
+                None => Ok(None),
+            }
+        })
+        .ok()
+        .flatten()
     }
 
     fn accept(&self, inbound: &Inbound) -> Result<Accepted, String> {
-        let conn = self.conn().map_err(|e| e.message)?;
-        let id = self
-            .session_id(&conn, &inbound.session)
-            .map_err(|e| e.message)?
-            .ok_or_else(|| "the session was deleted".to_owned())?;
-        add_inbound(&conn, id, inbound).map_err(|e| e.message)
+        self.with_conn(|conn| {
+            let id = session_by_client_id(conn, &inbound.session)?
+                .map(|s| s.id)
+                .ok_or_else(|| CoreError::internal("the session was deleted"))?;
+            add_inbound(conn, id, inbound)
+        })
+        .map_err(|e| e.message)
     }
 
     fn deliver(&self, inbound: Inbound) {
