@@ -623,6 +623,17 @@ async fn the_full_text_index_follows_updates_and_deletions() {
     assert!(resp.status().is_success());
     let report = f.core.sync(&f.admin, f.a, options(), |_| {}).await.unwrap();
     assert_eq!(report.updated, 1, "{report:?}");
+    // A sync that changed incidents leaves the full-text index merged into one segment (each
+    // transaction adds one; queries read them all).
+    let segments: i64 = open_connection(f.core.db_path())
+        .unwrap()
+        .query_row(
+            "SELECT COUNT(DISTINCT segid) FROM incidents_fts_idx",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(segments, 1);
     let only_a = || SearchFilters {
         integration_id: Some(f.a),
         ..Default::default()

@@ -60,6 +60,8 @@ pub fn insert_incidents(
     store::set_last_version(&tx, integration_id, version_id)?;
     store::finish_version(&tx, version_id, "success", "benchmark data", None)?;
     tx.commit()?;
+    // As the end of a sync does.
+    store::optimize_fts(&conn);
     Ok(version_id)
 }
 

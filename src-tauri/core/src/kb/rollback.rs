@@ -215,6 +215,7 @@ impl Core {
             return Err(e);
         }
         drop(index);
+        store::optimize_fts(&conn);
         on_progress(RollbackProgress {
             phase: RollbackPhase::Done,
             done: total,

@@ -462,6 +462,7 @@ impl Run {
         let core = self.core.clone();
         let (id, version) = (self.integration.id, self.version);
         let err_for_db = error.clone();
+        let changed = self.counts.added + self.counts.updated + self.counts.deleted > 0;
         let saved = tokio::task::spawn_blocking(move || -> CoreResult<u64> {
             let conn = core.db().conn();
             let error_json = err_for_db.as_ref().map(sync_error_json);
@@ -486,6 +487,9 @@ impl Run {
                 SyncOutcome::Cancelled => {}
             }
             core.knowledge_base().save_index(&conn)?;
+            if changed {
+                store::optimize_fts(&conn);
+            }
             store::integration_total(&conn, id)
         })
         .await;
