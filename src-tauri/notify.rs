@@ -1,6 +1,7 @@
 //! Desktop notifications (a sync ended, an agent joined or replied) while the window is not in
 //! front, and the chat events forwarded to the window.
 
+use supportbot_core::chat::sanitize::body_text;
 use supportbot_core::chat::service::{ChatEvent, HandoffState};
 use supportbot_core::chat::store::Direction;
 use supportbot_core::sync::{SyncOutcome, SyncReport};
@@ -62,10 +63,13 @@ pub(crate) fn forward_chat_events(app: AppHandle, mut events: broadcast::Receive
                             .as_ref()
                             .and_then(|a| a.name.clone())
                             .unwrap_or_else(|| "The agent".into());
-                        let text = message
-                            .text
-                            .clone()
-                            .unwrap_or_else(|| "sent a message".into());
+                        // An agent's words are body elements (OutputText…), as the window shows them.
+                        let mut lines = body_text(&message.body);
+                        lines.extend(message.text.clone());
+                        let text = match lines.join(" ") {
+                            t if t.trim().is_empty() => "sent a message".to_owned(),
+                            t => t,
+                        };
                         show(
                             &app,
                             format!("{who} replied"),

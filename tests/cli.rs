@@ -7,54 +7,23 @@ use std::process::{Command, Output};
 use serde_json::Value;
 
 mod common;
+use common::{json_err, json_ok, stdout};
 
 const BIN: &str = env!("CARGO_BIN_EXE_supportbot");
 const SECRET: &str = "cli-secret-value-93841";
 
 fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(BIN);
+    // The CLI must not need a display or a keyring (common::command); no secret comes from
+    // the environment unless a test gives it.
+    let mut cmd = common::command(dir);
     cmd.args(args)
-        .env("SUPPORTBOT_DATA_DIR", dir)
-        // The CLI must not need a display or a keyring; the file store keeps tests hermetic.
-        .env_remove("DISPLAY")
-        .env_remove("WAYLAND_DISPLAY")
-        .env("SUPPORTBOT_SECRET_STORE", "file")
         .env_remove("SUPPORTBOT_PASSWORD")
         .env_remove("SUPPORTBOT_TOKEN")
-        .env_remove("SUPPORTBOT_CLIENT_SECRET")
-        .env_remove("SUPPORTBOT_PROFILE_PASSWORD");
+        .env_remove("SUPPORTBOT_CLIENT_SECRET");
     for (k, v) in env {
         cmd.env(k, v);
     }
     cmd.output().expect("run supportbot")
-}
-
-fn json_ok(out: &Output) -> Value {
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        out.status,
-        stdout(out),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_str(stdout(out).trim()).expect("stdout is one JSON document")
-}
-
-/// The last stdout line's error object, asserting a non-zero exit.
-fn json_err(out: &Output) -> Value {
-    assert!(
-        !out.status.success(),
-        "expected failure, got success: {}",
-        stdout(out)
-    );
-    let text = stdout(out);
-    let last = text.lines().last().expect("an error line");
-    let v: Value = serde_json::from_str(last).expect("error line is JSON");
-    v["error"].clone()
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 fn add_basic(dir: &Path, name: &str) -> Output {

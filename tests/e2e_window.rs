@@ -440,6 +440,8 @@ async fn chat_with_the_bot_and_an_agent(c: &Client) {
     .await;
     background.notified("Beth Anglin joined the chat").await;
     background.notified("Beth Anglin replied").await;
+    // The notification carries the agent's words, not a placeholder.
+    background.notified("Hi, this is Beth").await;
     drop(background);
     screenshot(c, "e2e-chat.png").await;
     click(c, r#"[data-testid="chat-end"]"#).await;

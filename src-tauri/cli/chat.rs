@@ -17,6 +17,7 @@ use clap::{Args as ClapArgs, ValueEnum};
 use serde_json::{json, Value};
 use supportbot_core::chat::sanitize::body_text;
 use supportbot_core::chat::store::{Direction, Mode};
+use supportbot_core::chat::va::model::{payload_from_value, Element};
 use supportbot_core::chat::{ChatEvent, ChatMessage, ChatOptions, ChatReply, ChatService};
 use supportbot_core::{Actor, CoreError, CoreResult, ErrorCode};
 use supportbot_sim::SimConfig;
@@ -234,28 +235,20 @@ impl Printer {
         })
     }
 
-    /// Remembers the options of the latest picker in an agent or VA message.
+    /// Remembers the options of the latest picker in an agent or VA message, as the VA model
+    /// reads them (a Boolean without options answers Yes = "true", No = "false").
     fn remember_choices(&mut self, body: &[Value]) {
-        for element in body {
-            let options: Vec<(String, String)> = match element["uiType"].as_str() {
-                Some("Boolean") => {
-                    vec![("true".into(), "Yes".into()), ("false".into(), "No".into())]
-                }
-                Some("Picker" | "TopicPickerControl") => element["options"]
-                    .as_array()
-                    .map(|o| {
-                        o.iter()
-                            .filter_map(|o| {
-                                let label = o["label"].as_str()?;
-                                let value = o["value"].as_str().unwrap_or(label);
-                                Some((value.to_owned(), label.to_owned()))
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-                _ => continue,
-            };
-            self.choices = options;
+        let Ok(payload) = payload_from_value(&json!({ "body": body })) else {
+            return;
+        };
+        for item in &payload.body {
+            if let Element::Picker(p) = &item.element {
+                self.choices = p
+                    .options
+                    .iter()
+                    .map(|o| (o.value.clone(), o.label.clone()))
+                    .collect();
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 import type { AppStatus, ChatSettings, Integration, Permission, Role, SyncProgress, SyncReport } from '$lib/ipc/types';
 import { session } from '$lib/state/session.svelte';
+import { defaultChatSettings } from '$lib/ipc/mock_chat';
 
 export const PERMS: Record<Role, Permission[]> = {
   admin: [
@@ -92,22 +93,8 @@ export function makeReport(over: Partial<SyncReport> = {}): SyncReport {
   };
 }
 
-/** Settings > Chat as the core returns them: simulated mode, nothing from the environment. */
+/** Settings > Chat as the core returns them: simulated mode, a stored password. */
 export function makeChatSettings(over: Partial<ChatSettings> = {}): ChatSettings {
-  return {
-    mode: 'simulated',
-    instance_url: null,
-    auth: 'oauth2',
-    client_id: null,
-    username: null,
-    bot_id: null,
-    email: null,
-    webhook_port: 0,
-    tunnel: false,
-    public_hosts: [],
-    wait_timeout_s: 180,
-    secrets: { client_secret: false, password: true, va_token: false, webhook_secret: true },
-    from_env: [],
-    ...over,
-  };
+  const base = defaultChatSettings();
+  return { ...base, secrets: { ...base.secrets, password: true }, ...over };
 }

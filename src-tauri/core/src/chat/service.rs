@@ -275,17 +275,17 @@ impl ChatService {
         let attachments_dir = core.data_dir().join(ATTACHMENTS_DIR);
         crate::paths::ensure_dir(&attachments_dir)?;
         let mut config = WebhookConfig::new(
-            options.webhook_port.unwrap_or(settings.webhook_port),
+            options.webhook_port.unwrap_or(settings.values.webhook_port),
             secret.clone(),
         );
-        config.tunnel_hosts = settings.tunnel_hosts.clone();
+        config.tunnel_hosts = settings.values.tunnel_hosts().to_vec();
         config.attachments_dir = Some(attachments_dir.clone());
         if let Some(w) = options.reorder_window {
             config.reorder_window = w;
         }
         let (sink, mut deliveries) = StoreSink::new(core.db_path().to_path_buf());
         let webhook = WebhookServer::start(config, sink).await?;
-        let attachment_base = match settings.tunnel_hosts.first() {
+        let attachment_base = match settings.values.tunnel_hosts().first() {
             // A cloud instance fetches through the tunnel's public name.
             Some(host) => format!("https://{host}{ATTACHMENT_PATH}"),
             None => format!("http://{}{ATTACHMENT_PATH}", webhook.addr()),
@@ -363,7 +363,7 @@ impl ChatService {
         mode: Option<ChatMode>,
     ) -> CoreResult<ChatSession> {
         actor.require(Permission::IntegrationView)?;
-        let settings = self.inner.core.resolved_chat()?;
+        let settings = self.inner.core.chat_values()?;
         let mode = mode.or(self.inner.options.mode).unwrap_or(settings.mode);
         let id = {
             let conn = self.inner.core.db().conn();
@@ -955,7 +955,7 @@ impl Inner {
     fn wait_timeout(&self) -> CoreResult<Duration> {
         Ok(match self.options.wait_timeout {
             Some(d) => d,
-            None => Duration::from_secs(u64::from(self.core.resolved_chat()?.wait_timeout_s)),
+            None => Duration::from_secs(u64::from(self.core.chat_values()?.wait_timeout_s)),
         })
     }
 
@@ -991,7 +991,7 @@ impl Inner {
                     .with_field("webhook_secret", "Enter the webhook secret configured on the instance."));
                 }
                 VaClientConfig {
-                    instance_url: s.instance_url.clone().ok_or_else(|| {
+                    instance_url: s.values.instance_url.clone().ok_or_else(|| {
                         CoreError::new(ErrorCode::Validation, "Real chat mode needs the ServiceNow instance URL.")
                             .with_field("instance_url", "Enter the instance URL.")
                     })?,
@@ -1015,7 +1015,8 @@ impl Inner {
         text: &str,
         typed: bool,
     ) -> VaRequest {
-        let bot_id = self.core.resolved_chat().ok().and_then(|s| s.bot_id);
+        // Per request, so a changed bot id applies at once; the values need no vault read.
+        let bot_id = self.core.chat_values().ok().and_then(|s| s.bot_id);
         VaRequest {
             request_id: format!("req-{}", random_hex(12)),
             action,

@@ -141,22 +141,25 @@ fn env(name: &str) -> Option<String> {
 /// Everything the chat service needs, secrets included (never sent to the UI or logs).
 #[derive(Debug, Clone)]
 pub struct ResolvedChat {
-    pub mode: Mode,
-    pub instance_url: Option<String>,
-    pub auth: ChatAuth,
-    pub client_id: Option<String>,
-    pub username: Option<String>,
-    pub bot_id: Option<String>,
-    pub email: Option<String>,
-    pub webhook_port: u16,
-    pub tunnel_hosts: Vec<String>,
-    pub wait_timeout_s: u32,
+    /// Environment overrides applied.
+    pub values: ChatValues,
     pub client_secret: Option<SecretString>,
     pub password: Option<SecretString>,
     pub va_token: Option<SecretString>,
     pub webhook_secret: Option<SecretString>,
     /// Changes whenever the settings are saved.
     pub revision: u64,
+}
+
+impl ChatValues {
+    /// The public host names the webhook accepts besides 127.0.0.1: none unless tunnel mode.
+    pub fn tunnel_hosts(&self) -> &[String] {
+        if self.tunnel {
+            &self.public_hosts
+        } else {
+            &[]
+        }
+    }
 }
 
 impl ResolvedChat {
@@ -169,7 +172,7 @@ impl ResolvedChat {
             )
             .with_field(field, format!("Enter the {what}."))
         };
-        Ok(match self.auth {
+        Ok(match self.values.auth {
             ChatAuth::Token => VaAuth::Token(
                 self.va_token
                     .clone()
@@ -177,6 +180,7 @@ impl ResolvedChat {
             ),
             ChatAuth::Basic => VaAuth::Basic {
                 username: self
+                    .values
                     .username
                     .clone()
                     .ok_or_else(|| missing("username", "username"))?,
@@ -187,6 +191,7 @@ impl ResolvedChat {
             },
             ChatAuth::Oauth2 => VaAuth::OAuth {
                 client_id: self
+                    .values
                     .client_id
                     .clone()
                     .ok_or_else(|| missing("client_id", "OAuth client id"))?,
@@ -195,6 +200,7 @@ impl ResolvedChat {
                     .clone()
                     .ok_or_else(|| missing("client_secret", "OAuth client secret"))?,
                 username: self
+                    .values
                     .username
                     .clone()
                     .ok_or_else(|| missing("username", "username"))?,
@@ -388,10 +394,10 @@ impl Core {
     }
 
     /// The settings with secrets, for the chat service (no permission: a system read; the
-    /// values never leave the core).
+    /// values never leave the core). Reads the vault: for the values alone, [`Self::chat_values`].
     pub(crate) fn resolved_chat(&self) -> CoreResult<ResolvedChat> {
         let conn = self.db().conn();
-        let (s, _) = with_env(load(&conn)?);
+        let (values, _) = with_env(load(&conn)?);
         let secret = |field: &str, var: Option<&str>| -> CoreResult<Option<SecretString>> {
             if let Some(v) = var.and_then(env) {
                 return Ok(Some(SecretString::from(v)));
@@ -399,16 +405,7 @@ impl Core {
             self.vault().get(&conn, secret_ref(field))
         };
         Ok(ResolvedChat {
-            mode: s.mode,
-            instance_url: s.instance_url,
-            auth: s.auth,
-            client_id: s.client_id,
-            username: s.username,
-            bot_id: s.bot_id,
-            email: s.email,
-            webhook_port: s.webhook_port,
-            tunnel_hosts: if s.tunnel { s.public_hosts } else { Vec::new() },
-            wait_timeout_s: s.wait_timeout_s,
+            values,
             client_secret: secret("client_secret", Some("SERVICENOW_CLIENT_SECRET"))?,
             password: secret("password", Some("SERVICENOW_PASSWORD"))?,
             va_token: secret("va_token", None)?,
@@ -417,6 +414,11 @@ impl Core {
                 .and_then(|r| r.parse().ok())
                 .unwrap_or(0),
         })
+    }
+
+    /// The non-secret settings with environment overrides (one row; no vault, no keyring).
+    pub(crate) fn chat_values(&self) -> CoreResult<ChatValues> {
+        Ok(with_env(load(&self.db().conn())?).0)
     }
 
     /// The settings revision alone (cheap: one row).

@@ -255,10 +255,13 @@ impl Core {
                 })
             });
             let fts = bm25_query(&conn, kb, query)?;
-            let bm25 = match (method, fts.as_ref().map(|q| q.rank.as_str())) {
-                (SearchMethod::Vector, _) | (_, None) => Vec::new(),
-                (_, Some(q)) => bm25_list(&conn, q, &filters, n)?,
-            };
+            let bm25 = Lists::bm25(
+                &conn,
+                fts.as_ref().map(|q| q.rank.as_str()),
+                method,
+                &filters,
+                n,
+            )?;
             let (vector, searched) = match embedding {
                 Some(handle) => {
                     let (v, s) = handle.join().map_err(|_| {
@@ -333,8 +336,6 @@ impl Core {
     }
 }
 
-/// Candidates taken from each list before fusing and cutting to `k`: deep enough that a hit
-/// ranked modestly by both lists can still surface.
 /// The BM25 query for `text`: its words as an FTS5 OR query, without the words too common to
 /// be worth scoring at scale (see [`super::prune`]). `None` when no word is left to search for.
 pub(crate) fn bm25_query(
@@ -348,6 +349,8 @@ pub(crate) fn bm25_query(
     }
 }
 
+/// Candidates taken from each list before fusing and cutting to `k`: deep enough that a hit
+/// ranked modestly by both lists can still surface.
 pub(crate) fn candidates(k: usize) -> usize {
     (5 * k).max(50)
 }
@@ -538,15 +541,26 @@ impl Lists {
         filters: &FilterSql,
         n: usize,
     ) -> CoreResult<Lists> {
-        let bm25 = match (method, fts) {
-            (SearchMethod::Vector, _) | (_, None) => Vec::new(),
-            (_, Some(q)) => bm25_list(conn, q, filters, n)?,
-        };
+        let bm25 = Lists::bm25(conn, fts, method, filters, n)?;
         let vector = match (method, vector) {
             (SearchMethod::Bm25, _) | (_, None) => Vec::new(),
             (_, Some(v)) => vector_list(conn, kb, v, filters, n)?,
         };
         Ok(Lists { bm25, vector })
+    }
+
+    /// The BM25 list `method` needs: none for `vector` or without an FTS query.
+    fn bm25(
+        conn: &Connection,
+        fts: Option<&str>,
+        method: SearchMethod,
+        filters: &FilterSql,
+        n: usize,
+    ) -> CoreResult<Vec<(i64, f64)>> {
+        match (method, fts) {
+            (SearchMethod::Vector, _) | (_, None) => Ok(Vec::new()),
+            (_, Some(q)) => bm25_list(conn, q, filters, n),
+        }
     }
 
     /// Incident ids with their scores, best first, as `method` ranks them.
@@ -604,7 +618,7 @@ pub(crate) fn fuse(bm25: &[i64], vector: &[i64]) -> Vec<(i64, f64)> {
 
 /// The `n` best BM25 matches of `fts` among the filtered incidents: `(id, -bm25)` so that
 /// higher is better.
-pub(crate) fn bm25_list(
+fn bm25_list(
     conn: &Connection,
     fts: &str,
     filters: &FilterSql,

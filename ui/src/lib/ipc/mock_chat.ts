@@ -5,6 +5,25 @@ import type { AgentInfo, ChatEvent, ChatMessage, ChatMode, ChatReply, ChatSessio
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const now = () => new Date().toISOString();
 
+/** Settings > Chat as a fresh install has them: simulated mode, the webhook secret set. */
+export function defaultChatSettings(): ChatSettings {
+  return {
+    mode: 'simulated',
+    instance_url: null,
+    auth: 'oauth2',
+    client_id: null,
+    username: null,
+    bot_id: null,
+    email: null,
+    webhook_port: 0,
+    tunnel: false,
+    public_hosts: [],
+    wait_timeout_s: 180,
+    secrets: { client_secret: false, password: false, va_token: false, webhook_secret: true },
+    from_env: [],
+  };
+}
+
 export function chatHandlers(emit: (e: ChatEvent) => void) {
   let session: ChatSession | null = null;
   let nextId = 1;
@@ -121,21 +140,7 @@ export function chatHandlers(emit: (e: ChatEvent) => void) {
     });
 
   const current = () => session ?? (session = fresh());
-  let settings: ChatSettings = {
-    mode: 'simulated',
-    instance_url: null,
-    auth: 'oauth2',
-    client_id: null,
-    username: null,
-    bot_id: null,
-    email: null,
-    webhook_port: 0,
-    tunnel: false,
-    public_hosts: [],
-    wait_timeout_s: 180,
-    secrets: { client_secret: false, password: false, va_token: false, webhook_secret: true },
-    from_env: [],
-  };
+  let settings: ChatSettings = defaultChatSettings();
 
   return {
     chat_settings: () => settings,

@@ -546,11 +546,12 @@ fn body_item(raw: &Value) -> BodyItem {
             // A Boolean without options still needs two answers to click.
             if let Element::Picker(p) = &mut element {
                 if p.options.is_empty() {
-                    p.options = ["Yes", "No"]
+                    // The values the window and the console send back for it.
+                    p.options = [("Yes", "true"), ("No", "false")]
                         .iter()
-                        .map(|l| PickerOption {
-                            label: (*l).to_owned(),
-                            value: l.to_ascii_lowercase(),
+                        .map(|(label, value)| PickerOption {
+                            label: (*label).to_owned(),
+                            value: (*value).to_owned(),
                             enabled: true,
                             ..PickerOption::default()
                         })
