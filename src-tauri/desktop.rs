@@ -3,7 +3,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use supportbot_core::chat::{ChatOptions, ChatService};
+use supportbot_core::chat::{ChatConsole, ChatOptions};
 use supportbot_core::{Actor, Core, CoreError, ErrorCode};
 
 /// State shared by the commands: the core, and who the window acts as. `None` means the active
@@ -13,7 +13,7 @@ pub(crate) struct AppState {
     pub session: Mutex<Option<Actor>>,
     /// The chat console (webhook server, VA clients, timers), or why it could not start: the
     /// rest of the app works without it and the Chat page shows the reason.
-    pub chat: Result<Arc<ChatService>, String>,
+    pub chat: Result<Arc<ChatConsole>, String>,
     /// The in-process simulator behind the demo integration; dropped with the app.
     _demo: Option<supportbot_sim::RunningSim>,
 }
@@ -84,12 +84,12 @@ pub(crate) fn run() -> i32 {
 fn start_chat(
     core: &Arc<Core>,
     demo: Option<&supportbot_sim::RunningSim>,
-) -> Result<Arc<ChatService>, String> {
+) -> Result<Arc<ChatConsole>, String> {
     let options = ChatOptions {
         sim_url: demo.map(|d| d.base_url()),
         ..ChatOptions::default()
     };
-    tauri::async_runtime::block_on(ChatService::start(core.clone(), options))
+    tauri::async_runtime::block_on(ChatConsole::start(core.clone(), options))
         .map(Arc::new)
         .map_err(|e| {
             tracing::warn!(error = %e, "the chat console could not start");

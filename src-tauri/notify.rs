@@ -1,8 +1,8 @@
 //! Desktop notifications (a sync ended, an agent joined or replied) while the window is not in
 //! front, and the chat events forwarded to the window.
 
+use supportbot_core::chat::console::{ChatEvent, HandoffState};
 use supportbot_core::chat::sanitize::body_text;
-use supportbot_core::chat::service::{ChatEvent, HandoffState};
 use supportbot_core::chat::store::Direction;
 use supportbot_core::sync::{SyncOutcome, SyncReport};
 use tauri::{AppHandle, Emitter, Manager};

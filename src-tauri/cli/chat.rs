@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 use supportbot_core::chat::sanitize::body_text;
 use supportbot_core::chat::store::{Direction, Mode};
 use supportbot_core::chat::va::model::{payload_from_value, Element};
-use supportbot_core::chat::{ChatEvent, ChatMessage, ChatOptions, ChatReply, ChatService};
+use supportbot_core::chat::{ChatConsole, ChatEvent, ChatMessage, ChatOptions, ChatReply};
 use supportbot_core::{Actor, CoreError, CoreResult, ErrorCode};
 use supportbot_sim::SimConfig;
 use tokio::sync::{broadcast, mpsc};
@@ -86,7 +86,7 @@ async fn console(ctx: &Context, actor: &Actor, args: ChatArgs) -> CoreResult<i32
         }
         (None, Mode::Real) => None,
     };
-    let service = ChatService::start(
+    let service = ChatConsole::start(
         Arc::clone(&ctx.core),
         ChatOptions {
             sim_url,
@@ -149,7 +149,7 @@ async fn console(ctx: &Context, actor: &Actor, args: ChatArgs) -> CoreResult<i32
 
 /// Runs one line; false ends the console.
 async fn handle(
-    service: &ChatService,
+    service: &ChatConsole,
     actor: &Actor,
     session: &str,
     line: &str,

@@ -1,8 +1,8 @@
-//! Commands of the Chat page and Settings > Chat: one `ChatService` call each.
+//! Commands of the Chat page and Settings > Chat: one `ChatConsole` call each.
 
 use std::sync::Arc;
 
-use supportbot_core::chat::service::{ChatMessage, ChatMode, ChatReply, ChatService, ChatSession};
+use supportbot_core::chat::console::{ChatConsole, ChatMessage, ChatMode, ChatReply, ChatSession};
 use supportbot_core::chat::{ChatSettings, ChatSettingsPatch};
 use supportbot_core::{Actor, CoreError, ErrorCode};
 use tauri::State;
@@ -12,7 +12,7 @@ use crate::desktop::AppState;
 
 /// The running chat service and who acts, or why chat is unavailable (the webhook port was
 /// taken, say): the rest of the app works without it.
-fn chat(state: &AppState) -> Result<(Arc<ChatService>, Actor), CoreError> {
+fn chat(state: &AppState) -> Result<(Arc<ChatConsole>, Actor), CoreError> {
     let (_, actor) = state.acting()?;
     match &state.chat {
         Ok(service) => Ok((service.clone(), actor)),

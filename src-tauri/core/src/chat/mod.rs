@@ -9,19 +9,21 @@
 //! - `bot`: the knowledge-base bot (answers with citations and a confidence).
 //! - `sanitize`: OutputHtml allow-list (ammonia) and plain-text rendering of body elements.
 //! - `settings`: Settings > Chat (non-secret JSON + vault secrets, seed-001 env overrides).
-//! - `service`: `ChatService`, the console engine the UI and CLI call; events on a broadcast.
+//! - `attachments`: files the user sends (checked, kept under an unguessable token).
+//! - `console`: `ChatConsole`, the engine the UI and CLI call; events on a broadcast.
 
+pub mod attachments;
 pub mod bot;
+pub mod console;
 pub mod handoff;
 pub mod sanitize;
-pub mod service;
 pub mod settings;
 pub mod store;
 pub mod va;
 pub mod webhook;
 
-pub use service::{
-    AgentInfo, ChatAttachment, ChatEvent, ChatMessage, ChatOptions, ChatReply, ChatService,
+pub use console::{
+    AgentInfo, ChatAttachment, ChatConsole, ChatEvent, ChatMessage, ChatOptions, ChatReply,
     ChatSession, Feedback,
 };
 pub use settings::{ChatAuth, ChatSecretFlags, ChatSettings, ChatSettingsPatch, ChatValues};

@@ -371,30 +371,42 @@ pub fn add_inbound(conn: &Connection, session_id: i64, inbound: &Inbound) -> Cor
     })
 }
 
+const MESSAGE_COLUMNS: &str =
+    "SELECT m.id, m.session_id, m.direction, m.kind, m.body, m.order_key, m.request_id,
+        m.delivery_id, m.created_at, f.helpful
+ FROM chat_messages m LEFT JOIN chat_feedback f ON f.message_id = m.id";
+
+fn message_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Message> {
+    let body: String = row.get(4)?;
+    Ok(Message {
+        id: row.get(0)?,
+        session_id: row.get(1)?,
+        direction: Direction::parse(&row.get::<_, String>(2)?),
+        kind: row.get(3)?,
+        body: serde_json::from_str(&body).unwrap_or(Value::String(body)),
+        order_key: row.get(5)?,
+        request_id: row.get(6)?,
+        delivery_id: row.get(7)?,
+        created_at: row.get(8)?,
+        helpful: row.get(9)?,
+    })
+}
+
 /// The transcript in order.
 pub fn messages(conn: &Connection, session_id: i64) -> CoreResult<Vec<Message>> {
-    let mut statement = conn.prepare(
-        "SELECT m.id, m.session_id, m.direction, m.kind, m.body, m.order_key, m.request_id,
-                m.delivery_id, m.created_at, f.helpful
-         FROM chat_messages m LEFT JOIN chat_feedback f ON f.message_id = m.id
-         WHERE m.session_id = ?1 ORDER BY m.order_key, m.id",
-    )?;
-    let rows = statement.query_map([session_id], |row| {
-        let body: String = row.get(4)?;
-        Ok(Message {
-            id: row.get(0)?,
-            session_id: row.get(1)?,
-            direction: Direction::parse(&row.get::<_, String>(2)?),
-            kind: row.get(3)?,
-            body: serde_json::from_str(&body).unwrap_or(Value::String(body)),
-            order_key: row.get(5)?,
-            request_id: row.get(6)?,
-            delivery_id: row.get(7)?,
-            created_at: row.get(8)?,
-            helpful: row.get(9)?,
-        })
-    })?;
+    let mut statement = conn.prepare_cached(&format!(
+        "{MESSAGE_COLUMNS} WHERE m.session_id = ?1 ORDER BY m.order_key, m.id"
+    ))?;
+    let rows = statement.query_map([session_id], message_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// One transcript entry by id (a primary-key lookup, not a transcript load).
+pub fn message(conn: &Connection, id: i64) -> CoreResult<Option<Message>> {
+    let mut statement = conn.prepare_cached(&format!("{MESSAGE_COLUMNS} WHERE m.id = ?1"))?;
+    Ok(rusqlite::OptionalExtension::optional(
+        statement.query_row([id], message_row),
+    )?)
 }
 
 /// "Did this help?": records or changes the answer on a bot message.

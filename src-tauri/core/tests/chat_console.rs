@@ -1,4 +1,4 @@
-//! `ChatService` end to end over real HTTP: the simulator's VA posts to the service's webhook,
+//! `ChatConsole` end to end over real HTTP: the simulator's VA posts to the service's webhook,
 //! the service drives the handoff and publishes events. Every `PUT /sim/va` knob, restarts,
 //! secure answers, feedback, settings, sanitising, attachments, the Virtual Agent's own
 //! conversation (START_CONVERSATION, SWITCH), failed webhook deliveries (the app down during
@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use supportbot_core::chat::handoff::State;
 use supportbot_core::chat::store::{Direction, Mode};
 use supportbot_core::chat::{
-    ChatAuth, ChatEvent, ChatOptions, ChatReply, ChatService, ChatSession, ChatSettingsPatch,
+    ChatAuth, ChatConsole, ChatEvent, ChatOptions, ChatReply, ChatSession, ChatSettingsPatch,
     Feedback,
 };
 use supportbot_core::connectors::RetryPolicy;
@@ -33,7 +33,7 @@ struct Harness {
     core: Arc<Core>,
     actor: Actor,
     sim: RunningSim,
-    service: Option<ChatService>,
+    service: Option<ChatConsole>,
     events: broadcast::Receiver<ChatEvent>,
     seen: Vec<ChatEvent>,
 }
@@ -78,7 +78,7 @@ impl Harness {
         })
         .await
         .unwrap();
-        let service = ChatService::start(Arc::clone(&core), options(&sim, wait))
+        let service = ChatConsole::start(Arc::clone(&core), options(&sim, wait))
             .await
             .unwrap();
         let mut config = json!({"step_delay_ms": 20, "retry_delay_ms": 20});
@@ -99,7 +99,7 @@ impl Harness {
         }
     }
 
-    fn svc(&self) -> &ChatService {
+    fn svc(&self) -> &ChatConsole {
         self.service.as_ref().unwrap()
     }
 
@@ -575,7 +575,7 @@ async fn oauth_token_expiry_during_a_real_mode_chat() {
     )
     .unwrap();
     // `sim_url` here only points the simulator's webhook at us; the session is in real mode.
-    let service = ChatService::start(Arc::clone(&core), options(&sim, Duration::from_secs(60)))
+    let service = ChatConsole::start(Arc::clone(&core), options(&sim, Duration::from_secs(60)))
         .await
         .unwrap();
     sim_put(
@@ -625,7 +625,7 @@ async fn a_restart_mid_chat_resumes_the_conversation_and_the_wait_timer() {
         &mut h.core,
         Arc::new(Core::open_with(h.dir.path(), StorePreference::File).unwrap()),
     ));
-    let service = ChatService::start(
+    let service = ChatConsole::start(
         Arc::clone(&h.core),
         options(&h.sim, Duration::from_secs(60)),
     )
@@ -652,7 +652,7 @@ async fn a_restart_mid_chat_resumes_the_conversation_and_the_wait_timer() {
     tokio::time::sleep(Duration::from_millis(900)).await;
     h.service.take().unwrap().shutdown().await;
     let started = tokio::time::Instant::now();
-    let service = ChatService::start(
+    let service = ChatConsole::start(
         Arc::clone(&h.core),
         options(&h.sim, Duration::from_millis(1500)),
     )
@@ -671,7 +671,7 @@ async fn a_restart_mid_chat_resumes_the_conversation_and_the_wait_timer() {
     );
     // After a restart the pending question is still there: keep waiting is allowed.
     h.service.take().unwrap().shutdown().await;
-    let service = ChatService::start(
+    let service = ChatConsole::start(
         Arc::clone(&h.core),
         options(&h.sim, Duration::from_secs(60)),
     )
@@ -749,7 +749,7 @@ async fn output_html_is_sanitized_and_attachments_are_served() {
     })
     .await
     .unwrap();
-    let service = ChatService::start(Arc::clone(&core), options(&sim, Duration::from_secs(60)))
+    let service = ChatConsole::start(Arc::clone(&core), options(&sim, Duration::from_secs(60)))
         .await
         .unwrap();
     sim_put(
@@ -1006,7 +1006,7 @@ impl Harness {
             &mut self.core,
             Arc::new(Core::open_with(self.dir.path(), StorePreference::File).unwrap()),
         ));
-        let service = ChatService::start(
+        let service = ChatConsole::start(
             Arc::clone(&self.core),
             ChatOptions {
                 webhook_port: Some(port),
