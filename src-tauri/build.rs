@@ -11,6 +11,7 @@ const COMMANDS: &[&str] = &[
     "kb_facets",
     "kb_versions",
     "kb_version",
+    "kb_incident",
     "kb_rollback",
     "kb_check",
     "kb_rebuild",

@@ -12,8 +12,10 @@ pub(crate) struct AppState {
     pub core: Arc<Core>,
     pub session: Mutex<Option<Actor>>,
     /// The chat console (webhook server, VA clients, timers), or why it could not start: the
-    /// rest of the app works without it and the Chat page shows the reason.
-    pub chat: Result<Arc<ChatConsole>, String>,
+    /// rest of the app works without it and the Chat page shows the reason. Replaced when
+    /// Settings > Chat changes what the webhook listens with ([`restart_chat`]).
+    pub chat: Mutex<Result<Arc<ChatConsole>, String>>,
+    chat_options: ChatOptions,
     /// The in-process simulator behind the demo integration; dropped with the app.
     _demo: Option<supportbot_sim::RunningSim>,
 }
@@ -48,13 +50,18 @@ pub(crate) fn run() -> i32 {
     tracing::info!(data_dir = %core.data_dir().display(), secret_store = ?core.secret_store().kind, "starting desktop app");
     let session = core.actor(None, None).ok();
     let demo = crate::demo::start(&core);
-    let chat = start_chat(&core, demo.as_ref());
+    let chat_options = ChatOptions {
+        sim_url: demo.as_ref().map(|d| d.base_url()),
+        ..ChatOptions::default()
+    };
+    let chat = start_chat(&core, &chat_options);
     let chat_events = chat.as_ref().ok().map(|c| c.subscribe());
     let scheduler_core = core.clone();
     let state = AppState {
         core,
         session: Mutex::new(session),
-        chat,
+        chat: Mutex::new(chat),
+        chat_options,
         _demo: demo,
     };
     let result = tauri::Builder::default()
@@ -81,18 +88,50 @@ pub(crate) fn run() -> i32 {
 
 /// Starts the chat console on Tauri's runtime (its webhook server and timers live there). In
 /// simulated mode it talks to the demo's in-process simulator.
-fn start_chat(
-    core: &Arc<Core>,
-    demo: Option<&supportbot_sim::RunningSim>,
-) -> Result<Arc<ChatConsole>, String> {
-    let options = ChatOptions {
-        sim_url: demo.map(|d| d.base_url()),
-        ..ChatOptions::default()
-    };
-    tauri::async_runtime::block_on(ChatConsole::start(core.clone(), options))
+fn start_chat(core: &Arc<Core>, options: &ChatOptions) -> Result<Arc<ChatConsole>, String> {
+    tauri::async_runtime::block_on(ChatConsole::start(core.clone(), options.clone()))
         .map(Arc::new)
         .map_err(|e| {
             tracing::warn!(error = %e, "the chat console could not start");
             e.message
         })
+}
+
+/// Restarts the chat console, so a new webhook port, secret, bot id or tunnel takes effect at
+/// once (Settings > Chat). The old webhook stops first (same port, new secret); conversations
+/// live in SQLite and resume in the new console, waits included.
+pub(crate) async fn restart_chat(
+    state: &AppState,
+    app: &tauri::AppHandle,
+) -> Result<(), CoreError> {
+    let old = std::mem::replace(
+        &mut *state.chat.lock().unwrap_or_else(|p| p.into_inner()),
+        Err("The chat is restarting with the new settings; try again in a moment.".into()),
+    );
+    if let Ok(old) = old {
+        match Arc::try_unwrap(old) {
+            Ok(console) => console.shutdown().await,
+            // A command still holds it: its webhook stops when that command ends.
+            Err(shared) => drop(shared),
+        }
+    }
+    // The old listener may need a moment to let go of the port.
+    let mut started = ChatConsole::start(state.core.clone(), state.chat_options.clone()).await;
+    for _ in 0..20 {
+        match &started {
+            Err(e) if e.message.contains("in use") || e.message.contains("taken") => {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                started = ChatConsole::start(state.core.clone(), state.chat_options.clone()).await;
+            }
+            _ => break,
+        }
+    }
+    let result = started.map(Arc::new);
+    if let Ok(console) = &result {
+        crate::notify::forward_chat_events(app.clone(), console.subscribe());
+        tracing::info!(webhook = console.webhook_url(), "chat console restarted");
+    }
+    let outcome = result.as_ref().map(|_| ()).map_err(Clone::clone);
+    *state.chat.lock().unwrap_or_else(|p| p.into_inner()) = result.map_err(|e| e.message);
+    outcome
 }

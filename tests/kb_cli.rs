@@ -37,6 +37,61 @@ fn search_and_eval_on_synced_data() {
     let sync = cli(dir.path(), &["sync", "Sim", "--json"]);
     assert_eq!(json_ok(&sync)["status"], "success");
 
+    // `kb incident`: every synced field of one incident, the same in JSON and in text.
+    let listed = json_ok(&cli(
+        dir.path(),
+        &["kb", "search", "printer", "--k", "1", "--json"],
+    ));
+    let number = listed[0]["number"].as_str().unwrap().to_owned();
+    let detail = json_ok(&cli(
+        dir.path(),
+        &["kb", "incident", &number.to_lowercase(), "--json"],
+    ));
+    for key in [
+        "number",
+        "short_description",
+        "description",
+        "state",
+        "priority",
+        "category",
+        "subcategory",
+        "assigned_to",
+        "resolved_by",
+        "resolution",
+        "close_code",
+        "opened_at",
+        "updated_at",
+        "resolved_at",
+        "integration",
+        "version_id",
+        "link",
+    ] {
+        assert!(detail.get(key).is_some(), "{key} missing: {detail}");
+    }
+    assert_eq!(detail["number"], number.as_str());
+    assert_eq!(detail["short_description"], listed[0]["short_description"]);
+    assert_eq!(detail["integration"], "Sim");
+    assert_eq!(detail["link"], listed[0]["link"]);
+    assert_eq!(detail["version_id"], 1);
+    assert!(!detail["description"].as_str().unwrap().is_empty());
+    let text = stdout(&cli(dir.path(), &["kb", "incident", &number]));
+    for label in [
+        "Priority",
+        "Assigned to",
+        "Resolved by",
+        "Integration",
+        "Version",
+        "Description:",
+        "Resolution notes:",
+    ] {
+        assert!(text.contains(label), "{label} missing: {text}");
+    }
+    let missing = json_err(&cli(
+        dir.path(),
+        &["kb", "incident", "INC9999999", "--json"],
+    ));
+    assert_eq!(missing["code"], "not_found");
+
     // --json: an array of hits with at least the fields the issue names.
     let hits = json_ok(&cli(
         dir.path(),

@@ -23,6 +23,7 @@ use supportbot_core::{Actor, CoreError, CoreResult, ErrorCode};
 use supportbot_sim::SimConfig;
 use tokio::sync::{broadcast, mpsc};
 
+use super::output::terminal_safe;
 use super::{Context, Output};
 
 /// The console's commands, shown when it starts.
@@ -282,11 +283,33 @@ impl Printer {
                 state,
                 notice,
                 agent,
-            } => self.line(
-                json!({"type": "state", "session_id": session_id, "state": state,
-                       "notice": notice, "agent": agent.as_ref().and_then(|a| a.name.clone())}),
-                &format!("-- [{}]", state.as_str()),
-            ),
+                take_control,
+                wait_time,
+                reason,
+                details,
+            } => {
+                let name = agent.as_ref().and_then(|a| a.name.clone());
+                // The control indicator in words, as the window's header shows it.
+                let said = match (state.as_str(), &name) {
+                    ("connected", Some(n)) if *take_control => format!("{n} has taken control"),
+                    ("connected", Some(n)) => format!("{n} connected"),
+                    ("waiting", _) => match wait_time {
+                        Some(w) => format!("waiting for an agent (estimated wait {w})"),
+                        None => "waiting for an agent".into(),
+                    },
+                    ("fail", _) => match reason {
+                        Some(r) => format!("handoff failed: {r}"),
+                        None => "handoff failed".into(),
+                    },
+                    (s, _) => s.to_owned(),
+                };
+                self.line(
+                    json!({"type": "state", "session_id": session_id, "state": state,
+                           "notice": notice, "agent": name, "take_control": take_control,
+                           "wait_time": wait_time, "reason": reason, "details": details}),
+                    &terminal_safe(&format!("-- [{said}]")),
+                )
+            }
             ChatEvent::Typing { session_id, on } => self.line(
                 json!({"type": "typing", "session_id": session_id, "on": on}),
                 "",
@@ -316,6 +339,7 @@ impl Printer {
                     ));
                 }
                 text.push_str(&format!("\n     confidence {:.2}", a.confidence));
+                let text = terminal_safe(&text);
                 self.line(
                     json!({"type": "bot_answer", "session_id": m.session_id, "message_id": m.id,
                            "text": a.text, "resolution": a.resolution, "citations": numbers,
@@ -328,7 +352,7 @@ impl Printer {
                 let text = m.text.clone().unwrap_or_default();
                 self.line(
                     json!({"type": "system", "session_id": m.session_id, "message_id": m.id, "text": text}),
-                    &format!("-- {text}"),
+                    &terminal_safe(&format!("-- {text}")),
                 );
             }
             _ => {
@@ -345,7 +369,7 @@ impl Printer {
                 self.line(
                     json!({"type": "agent_message", "session_id": m.session_id, "message_id": m.id,
                            "agent": name, "text": lines.join("\n"), "body": m.body}),
-                    &format!("{who}> {}", lines.join("\n       ")),
+                    &terminal_safe(&format!("{who}> {}", lines.join("\n       "))),
                 );
             }
         }

@@ -9,6 +9,7 @@ use supportbot_core::kb::{
 };
 use supportbot_core::{CoreError, CoreResult, ErrorCode};
 
+use super::output::terminal_safe;
 use super::Context;
 
 #[derive(Debug, Subcommand)]
@@ -43,6 +44,15 @@ pub enum KbCommand {
         /// The version to go back to: 12 or v12.
         #[arg(value_parser = parse_version)]
         version: i64,
+    },
+    /// Every synced field of one incident: number, descriptions, state, priority, category,
+    /// people, resolution, dates, its integration, the version that last changed it, the link.
+    Incident {
+        /// The incident number, e.g. INC0010001 (any case).
+        number: String,
+        /// The integration, when two hold the same number.
+        #[arg(long, value_name = "NAME")]
+        integration: Option<String>,
     },
     /// Verify that the vector index holds exactly the stored embeddings, and SQLite's integrity.
     Check,
@@ -143,6 +153,19 @@ pub(crate) fn run(ctx: &Context, cmd: KbCommand) -> CoreResult<()> {
             );
             for v in &list {
                 print_version_row(v);
+            }
+        }
+        KbCommand::Incident {
+            number,
+            integration,
+        } => {
+            let i = ctx
+                .core
+                .kb_incident(&actor, &number, integration.as_deref())?;
+            if json {
+                ctx.out.json(&i);
+            } else {
+                print_incident(&i);
             }
         }
         KbCommand::Show {
@@ -298,6 +321,51 @@ fn print_version_row(v: &VersionSummary) {
 }
 
 /// One line of a field's value: long texts are cut, absent shows as "—".
+fn print_incident(i: &supportbot_core::kb::IncidentDetail) {
+    let or_dash = |v: Option<&str>| terminal_safe(v.filter(|s| !s.is_empty()).unwrap_or("—"));
+    println!(
+        "{}  {}",
+        terminal_safe(&i.number),
+        terminal_safe(&i.short_description)
+    );
+    let rows = [
+        ("State", or_dash(Some(&i.state))),
+        ("Priority", or_dash(Some(&i.priority))),
+        ("Category", or_dash(Some(&i.category))),
+        ("Subcategory", or_dash(Some(&i.subcategory))),
+        ("Assigned to", or_dash(i.assigned_to.as_deref())),
+        ("Resolved by", or_dash(i.resolved_by.as_deref())),
+        ("Close code", or_dash(i.close_code.as_deref())),
+        ("Caller", or_dash(i.caller.as_deref())),
+        ("Created", or_dash(i.opened_at.as_deref())),
+        ("Updated", or_dash(Some(&i.updated_at))),
+        ("Resolved", or_dash(i.resolved_at.as_deref())),
+        ("Integration", or_dash(Some(&i.integration))),
+        (
+            "Version",
+            format!("v{} (last added or changed it)", i.version_id),
+        ),
+        ("Source record", or_dash(Some(&i.link))),
+    ];
+    for (k, v) in rows {
+        println!("  {k:<14}{v}");
+    }
+    println!(
+        "\nDescription:\n  {}",
+        or_dash(Some(&i.description)).replace('\n', "\n  ")
+    );
+    println!(
+        "\nResolution notes:\n  {}",
+        or_dash(Some(&i.resolution)).replace('\n', "\n  ")
+    );
+    if !i.comments.is_empty() {
+        println!("\nComments and work notes:");
+        for c in &i.comments {
+            println!("  - {}", terminal_safe(c).replace('\n', "\n    "));
+        }
+    }
+}
+
 fn shorten(v: Option<&str>) -> String {
     const MAX: usize = 60;
     match v {

@@ -44,3 +44,25 @@ impl Output {
         1
     }
 }
+
+/// Remote text (incident fields, agent messages) made safe for a terminal: control characters,
+/// and so ANSI/OSC escape sequences that could rewrite the screen or the window title, are
+/// dropped; line breaks and tabs stay.
+pub fn terminal_safe(text: &str) -> String {
+    text.chars()
+        .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::terminal_safe;
+
+    #[test]
+    fn escape_sequences_cannot_reach_the_terminal() {
+        assert_eq!(
+            terminal_safe("ok\u{1b}[2J\u{1b}]0;pwned\u{7}\r\nnext\u{9b}31m"),
+            "ok[2J]0;pwned\nnext31m"
+        );
+    }
+}

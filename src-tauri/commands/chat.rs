@@ -14,11 +14,11 @@ use crate::desktop::AppState;
 /// taken, say): the rest of the app works without it.
 fn chat(state: &AppState) -> Result<(Arc<ChatConsole>, Actor), CoreError> {
     let (_, actor) = state.acting()?;
-    match &state.chat {
-        Ok(service) => Ok((service.clone(), actor)),
+    match &*state.chat.lock().unwrap_or_else(|p| p.into_inner()) {
+        Ok(console) => Ok((console.clone(), actor)),
         Err(why) => Err(CoreError::new(
             ErrorCode::ChatRefused,
-            format!("The chat console is not available: {why} Change the webhook port in Settings > Chat and restart the app."),
+            format!("The chat console is not available: {why} Change the webhook port in Settings > Chat and save: the chat restarts with it."),
         )),
     }
 }
@@ -29,13 +29,25 @@ pub async fn chat_settings(state: State<'_, AppState>) -> Result<ChatSettings, C
     blocking(move || core.chat_settings(&actor)).await
 }
 
+/// Saves Settings > Chat; a change to what the webhook listens with (port, secret, bot id,
+/// tunnel) restarts the chat console so it takes effect at once.
 #[tauri::command]
 pub async fn chat_settings_save(
+    app: tauri::AppHandle,
     state: State<'_, AppState>,
     patch: ChatSettingsPatch,
 ) -> Result<ChatSettings, CoreError> {
     let (core, actor) = state.acting()?;
-    blocking(move || core.save_chat_settings(&actor, patch)).await
+    let rebind = patch.webhook_port.is_some()
+        || patch.webhook_secret.is_some()
+        || patch.bot_id.is_some()
+        || patch.tunnel.is_some()
+        || patch.public_hosts.is_some();
+    let saved = blocking(move || core.save_chat_settings(&actor, patch)).await?;
+    if rebind {
+        crate::desktop::restart_chat(&state, &app).await?;
+    }
+    Ok(saved)
 }
 
 #[tauri::command]

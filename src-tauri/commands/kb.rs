@@ -1,8 +1,8 @@
 //! Commands of the Knowledge Base pages: search, version history, rollback and index health.
 
 use supportbot_core::kb::{
-    Facets, KbCheck, KbStats, RebuildProgress, RebuildReport, RollbackProgress, SearchRequest,
-    SearchResults, VersionDetail, VersionSummary,
+    Facets, IncidentDetail, KbCheck, KbStats, RebuildProgress, RebuildReport, RollbackProgress,
+    SearchRequest, SearchResults, VersionDetail, VersionSummary,
 };
 use supportbot_core::CoreError;
 use tauri::ipc::Channel;
@@ -31,6 +31,13 @@ pub async fn kb_search(
 pub async fn kb_facets(state: State<'_, AppState>) -> Result<Facets, CoreError> {
     let (core, actor) = state.acting()?;
     blocking(move || core.kb_facets(&actor)).await
+}
+
+/// The incident detail view: every synced field of one incident, by its knowledge-base id.
+#[tauri::command]
+pub async fn kb_incident(state: State<'_, AppState>, id: i64) -> Result<IncidentDetail, CoreError> {
+    let (core, actor) = state.acting()?;
+    blocking(move || core.kb_incident_by_id(&actor, id)).await
 }
 
 #[tauri::command]

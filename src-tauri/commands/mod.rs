@@ -40,6 +40,7 @@ pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + '
         kb::kb_facets,
         kb::kb_versions,
         kb::kb_version,
+        kb::kb_incident,
         kb::kb_rollback,
         kb::kb_check,
         kb::kb_rebuild,

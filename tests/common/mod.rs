@@ -10,6 +10,9 @@ use std::process::{Child, Command, Output, Stdio};
 
 use serde_json::Value;
 
+pub mod console;
+pub mod fake_instance;
+
 pub const BIN: &str = env!("CARGO_BIN_EXE_supportbot");
 
 /// A `supportbot sim` child, killed when dropped; `.1` is its base URL.

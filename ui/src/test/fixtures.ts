@@ -1,4 +1,4 @@
-import type { AppStatus, ChatSettings, Integration, Permission, Role, SyncProgress, SyncReport } from '$lib/ipc/types';
+import type { AppStatus, ChatEvent, ChatSession, ChatSettings, Integration, Permission, Role, SyncProgress, SyncReport } from '$lib/ipc/types';
 import { session } from '$lib/state/session.svelte';
 import { defaultChatSettings } from '$lib/ipc/mock_chat';
 
@@ -97,4 +97,40 @@ export function makeReport(over: Partial<SyncReport> = {}): SyncReport {
 export function makeChatSettings(over: Partial<ChatSettings> = {}): ChatSettings {
   const base = defaultChatSettings();
   return { ...base, secrets: { ...base.secrets, password: true }, ...over };
+}
+
+/** A chat session as the core sends it; `over` replaces fields. */
+export function makeChatSession(over: Partial<ChatSession> = {}): ChatSession {
+  return {
+    id: 's1',
+    mode: 'simulated',
+    state: 'active',
+    started_at: '2026-11-22T08:00:00Z',
+    updated_at: '2026-11-22T08:00:00Z',
+    agent: null,
+    waiting_since: null,
+    notice: null,
+    take_control: false,
+    wait_time: null,
+    reason: null,
+    details: { client_session_id: 'sb-1', now_session_id: null, client_variables: null },
+    messages: [],
+    ...over,
+  };
+}
+
+/** A `state` chat event for session s1; `over` replaces fields. */
+export function makeStateEvent(over: Partial<Extract<ChatEvent, { type: 'state' }>> = {}): ChatEvent {
+  return {
+    type: 'state',
+    session_id: 's1',
+    state: 'active',
+    notice: null,
+    agent: null,
+    take_control: false,
+    wait_time: null,
+    reason: null,
+    details: { client_session_id: 'sb-1', now_session_id: null, client_variables: null },
+    ...over,
+  };
 }

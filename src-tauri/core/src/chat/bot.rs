@@ -42,6 +42,10 @@ pub const LOW_CONFIDENCE: f32 = 0.45;
 /// A past incident an answer relies on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Citation {
+    /// The knowledge-base id (the incident detail view's key); absent in answers stored
+    /// before it was recorded.
+    #[serde(default)]
+    pub incident_id: Option<i64>,
     pub number: String,
     pub short_description: String,
     pub link: String,
@@ -175,6 +179,7 @@ pub fn compose(
         .iter()
         .take(CITED)
         .map(|m| Citation {
+            incident_id: Some(m.incident_id),
             number: m.number.clone(),
             short_description: m.short_description.clone(),
             link: m.link.clone(),

@@ -7,6 +7,7 @@
 //! - `handoff`: the pure state machine active → waiting → connected → completed | fail | cancelled.
 //! - `store`: chat sessions, transcripts and feedback in SQLite.
 //! - `bot`: the knowledge-base bot (answers with citations and a confidence).
+//! - `identity`: the user's e-mail and time zone as requests carry them.
 //! - `sanitize`: OutputHtml allow-list (ammonia) and plain-text rendering of body elements.
 //! - `settings`: Settings > Chat (non-secret JSON + vault secrets, seed-001 env overrides).
 //! - `attachments`: files the user sends (checked, kept under an unguessable token).
@@ -16,6 +17,7 @@ pub mod attachments;
 pub mod bot;
 pub mod console;
 pub mod handoff;
+pub mod identity;
 pub mod sanitize;
 pub mod settings;
 pub mod store;

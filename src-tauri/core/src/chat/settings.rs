@@ -2,9 +2,12 @@
 //!
 //! Non-secret values are one JSON document in the `settings` table (`chat_settings`); secrets
 //! go to the vault (scope `chat`, owner 0) like integration credentials, and only booleans say
-//! whether they are set. The environment variables of seed 001 (`SERVICENOW_*`,
-//! `WEBHOOK_SECRET`) override stored values when set and non-empty; `from_env` lists which.
-//! Every save bumps `chat_settings_rev`, so a running chat service rebuilds its VA client.
+//! whether they are set. The environment variables of the LiveChat handoff spec
+//! (`SERVICENOW_*`, `WEBHOOK_SECRET`, plus `SERVICENOW_BOT_ID`) override stored values when set
+//! and non-empty; `from_env` lists which fields, `env_vars` which variables. With
+//! `SERVICENOW_INSTANCE` set and no mode ever saved, the mode is real: the variables alone
+//! configure a real instance. Every save bumps `chat_settings_rev`, so a running chat console
+//! rebuilds its VA client.
 
 use std::collections::BTreeMap;
 
@@ -51,8 +54,10 @@ pub struct ChatSettings {
     #[serde(flatten)]
     pub values: ChatValues,
     pub secrets: ChatSecretFlags,
-    /// Fields whose value comes from an environment variable of seed 001.
+    /// Fields whose value comes from an environment variable (never stored by a save).
     pub from_env: Vec<String>,
+    /// The variables in force, by field (`instance_url` → `SERVICENOW_INSTANCE`).
+    pub env_vars: BTreeMap<String, String>,
 }
 
 /// A change to Settings > Chat: `None` keeps a value. Secrets: `None` keeps, `Some("")`
@@ -66,6 +71,7 @@ pub struct ChatSettingsPatch {
     pub username: Option<String>,
     pub bot_id: Option<String>,
     pub email: Option<String>,
+    pub enterprise_id: Option<String>,
     pub webhook_port: Option<u16>,
     pub tunnel: Option<bool>,
     pub public_hosts: Option<Vec<String>>,
@@ -89,6 +95,8 @@ pub struct ChatValues {
     pub bot_id: Option<String>,
     /// Sent as `emailId` (account linking on the instance).
     pub email: Option<String>,
+    /// Sent as `enterpriseId` when set (the VA reference's examples send "ServiceNow").
+    pub enterprise_id: Option<String>,
     /// 0 picks a free port at each start.
     pub webhook_port: u16,
     /// Accept the public host names below in `Host` (a tunnel in front of the webhook).
@@ -107,6 +115,7 @@ impl Default for ChatValues {
             username: None,
             bot_id: None,
             email: None,
+            enterprise_id: None,
             webhook_port: 0,
             tunnel: false,
             public_hosts: Vec::new(),
@@ -213,26 +222,48 @@ impl ResolvedChat {
     }
 }
 
-fn load(conn: &rusqlite::Connection) -> CoreResult<ChatValues> {
-    Ok(store::get_setting(conn, SETTINGS_KEY)?
-        .and_then(|raw| serde_json::from_str(&raw).ok())
-        .unwrap_or_default())
+/// The stored values, and whether a mode was ever saved.
+fn load(conn: &rusqlite::Connection) -> CoreResult<(ChatValues, bool)> {
+    let raw: Option<serde_json::Value> =
+        store::get_setting(conn, SETTINGS_KEY)?.and_then(|raw| serde_json::from_str(&raw).ok());
+    let mode_saved = raw.as_ref().is_some_and(|r| r.get("mode").is_some());
+    let values = raw
+        .and_then(|r| serde_json::from_value(r).ok())
+        .unwrap_or_default();
+    Ok((values, mode_saved))
 }
 
 /// A text field of [`ChatValues`].
 type TextField = fn(&mut ChatValues) -> &mut Option<String>;
 
-/// The fields the environment variables of seed 001 override, with their variables.
-const ENV_FIELDS: [(&str, &str, TextField); 3] = [
+/// The fields the LiveChat handoff spec's environment variables override (and
+/// `SERVICENOW_BOT_ID`, the `nowBotId` of the VA reference), with their variables.
+const ENV_FIELDS: [(&str, &str, TextField); 4] = [
     ("instance_url", "SERVICENOW_INSTANCE", |v| {
         &mut v.instance_url
     }),
     ("client_id", "SERVICENOW_CLIENT_ID", |v| &mut v.client_id),
     ("username", "SERVICENOW_USERNAME", |v| &mut v.username),
+    ("bot_id", "SERVICENOW_BOT_ID", |v| &mut v.bot_id),
 ];
 
-/// `values` with the environment's overrides applied, and the fields they replaced.
-fn with_env(mut values: ChatValues) -> (ChatValues, Vec<String>) {
+/// The variable that set a field, if one did.
+pub(crate) fn env_var_of(field: &str) -> Option<&'static str> {
+    ENV_FIELDS
+        .iter()
+        .map(|(f, var, _)| (*f, *var))
+        .chain(
+            SECRET_FIELDS
+                .iter()
+                .filter_map(|(f, var)| var.map(|v| (*f, v))),
+        )
+        .find(|(f, var)| *f == field && env(var).is_some())
+        .map(|(_, var)| var)
+}
+
+/// `values` with the environment's overrides applied, and the fields they replaced. A mode
+/// never saved follows `SERVICENOW_INSTANCE`: set, the chat talks to that instance.
+fn with_env((mut values, mode_saved): (ChatValues, bool)) -> (ChatValues, Vec<String>) {
     let mut from_env = Vec::new();
     for (field, var, slot) in ENV_FIELDS {
         if let Some(v) = env(var) {
@@ -240,7 +271,34 @@ fn with_env(mut values: ChatValues) -> (ChatValues, Vec<String>) {
             *slot(&mut values) = Some(v);
         }
     }
+    if !mode_saved && env("SERVICENOW_INSTANCE").is_some() {
+        values.mode = Mode::Real;
+        from_env.push("mode".to_owned());
+    }
     (values, from_env)
+}
+
+/// Whether an instance URL may be used: https, or http to this machine only (a local test
+/// instance or tunnel end); anything else would send credentials in clear.
+pub(crate) fn instance_url_problem(url: &str) -> Option<String> {
+    let Ok(parsed) = url::Url::parse(url) else {
+        return Some("Enter a URL such as https://company.service-now.com.".into());
+    };
+    let loopback = match parsed.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => return Some("Enter a URL such as https://company.service-now.com.".into()),
+    };
+    match parsed.scheme() {
+        "https" => None,
+        "http" if loopback => None,
+        "http" => Some(
+            "Use https:// for the instance: http:// is accepted only for this machine (localhost)."
+                .into(),
+        ),
+        _ => Some("Enter a URL such as https://company.service-now.com.".into()),
+    }
 }
 
 fn clean(value: Option<String>) -> Option<String> {
@@ -272,6 +330,10 @@ impl Core {
                 va_token: flags["va_token"],
                 webhook_secret: flags["webhook_secret"],
             },
+            env_vars: from_env
+                .iter()
+                .filter_map(|f| env_var_of(f).map(|v| (f.clone(), v.to_owned())))
+                .collect(),
             from_env,
         })
     }
@@ -285,7 +347,22 @@ impl Core {
     ) -> CoreResult<ChatSettings> {
         actor.require(Permission::IntegrationEdit)?;
         let conn = self.db().conn();
-        let mut s = load(&conn)?;
+        let (mut s, _) = load(&conn)?;
+        // A field the environment decides is shown, never stored: a value sent back for it
+        // (the form shows it) is ignored, so it cannot block saving the other fields.
+        let mut patch = patch;
+        let env_decides = |field: &str| env_var_of(field).is_some();
+        for (field, _, _) in ENV_FIELDS {
+            if env_decides(field) {
+                match field {
+                    "instance_url" => patch.instance_url = None,
+                    "client_id" => patch.client_id = None,
+                    "username" => patch.username = None,
+                    "bot_id" => patch.bot_id = None,
+                    _ => {}
+                }
+            }
+        }
         if let Some(m) = patch.mode {
             s.mode = m;
         }
@@ -307,6 +384,9 @@ impl Core {
         if let Some(v) = patch.email {
             s.email = clean(Some(v));
         }
+        if let Some(v) = patch.enterprise_id {
+            s.enterprise_id = clean(Some(v));
+        }
         if let Some(p) = patch.webhook_port {
             s.webhook_port = p;
         }
@@ -323,15 +403,13 @@ impl Core {
             s.wait_timeout_s = w;
         }
         let mut problems: BTreeMap<&str, String> = BTreeMap::new();
-        if let Some(url) = &s.instance_url {
-            let ok = url::Url::parse(url)
-                .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
-            if !ok {
-                problems.insert(
-                    "instance_url",
-                    "Enter a URL such as https://company.service-now.com.".into(),
-                );
-            }
+        if let Some(problem) = s
+            .instance_url
+            .as_deref()
+            .filter(|_| !env_decides("instance_url"))
+            .and_then(instance_url_problem)
+        {
+            problems.insert("instance_url", problem);
         }
         if s.mode == Mode::Real && s.instance_url.is_none() && env("SERVICENOW_INSTANCE").is_none()
         {

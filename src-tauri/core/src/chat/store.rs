@@ -60,6 +60,10 @@ pub struct Session {
     pub created_at: String,
     pub updated_at: String,
     pub ended_at: Option<String>,
+    /// The instance's conversation id, once a payload gave one (echoed in later requests).
+    pub now_session_id: Option<String>,
+    /// The latest `clientVariables` the instance sent (tenantId, botId, conversationId…).
+    pub client_variables: Option<Value>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -140,7 +144,7 @@ pub fn create_session(
 }
 
 const SESSION_COLUMNS: &str = "id, mode, state, client_session_id, user_id, email_id, agent_name,
-     agent_in_control, created_at, updated_at, ended_at";
+     agent_in_control, created_at, updated_at, ended_at, now_session_id, client_variables";
 
 fn read_session(row: &rusqlite::Row<'_>) -> rusqlite::Result<Session> {
     let state: String = row.get(2)?;
@@ -156,6 +160,10 @@ fn read_session(row: &rusqlite::Row<'_>) -> rusqlite::Result<Session> {
         created_at: row.get(8)?,
         updated_at: row.get(9)?,
         ended_at: row.get(10)?,
+        now_session_id: row.get(11)?,
+        client_variables: row
+            .get::<_, Option<String>>(12)?
+            .and_then(|raw| serde_json::from_str(&raw).ok()),
     })
 }
 
@@ -364,11 +372,41 @@ pub fn add_inbound(conn: &Connection, session_id: i64, inbound: &Inbound) -> Cor
         inbound.payload.request_id.as_deref(),
         Some(&inbound.delivery_id),
     )?;
+    if inserted.is_some() {
+        remember_instance_ids(conn, session_id, &inbound.payload)?;
+    }
     Ok(if inserted.is_some() {
         Accepted::New
     } else {
         Accepted::Duplicate
     })
+}
+
+/// Keeps what the instance says about the conversation: its `nowSessionId` (echoed from then
+/// on) and its `clientVariables` (shown in the session details).
+fn remember_instance_ids(
+    conn: &Connection,
+    session_id: i64,
+    payload: &VaPayload,
+) -> CoreResult<()> {
+    if let Some(now) = payload
+        .now_session_id
+        .as_deref()
+        .filter(|s| !s.trim().is_empty())
+    {
+        conn.execute(
+            "UPDATE chat_sessions SET now_session_id = ?2 WHERE id = ?1",
+            params![session_id, now],
+        )?;
+    }
+    if !payload.client_variables.is_empty() {
+        let json = Value::Object(payload.client_variables.clone()).to_string();
+        conn.execute(
+            "UPDATE chat_sessions SET client_variables = ?2 WHERE id = ?1",
+            params![session_id, json],
+        )?;
+    }
+    Ok(())
 }
 
 const MESSAGE_COLUMNS: &str =

@@ -77,6 +77,10 @@ pub struct WebhookConfig {
     /// Where files the user attached are kept; served at [`ATTACHMENT_PATH`]`/<token>` (see
     /// [`attachment`]). `None`: no attachments.
     pub attachments_dir: Option<PathBuf>,
+    /// The configured bot id: a payload whose `clientVariables.botId` names another bot is
+    /// refused with 400, as the LiveChat handoff spec says for an invalid botId. `None`
+    /// accepts any.
+    pub bot_id: Option<String>,
 }
 
 impl WebhookConfig {
@@ -87,6 +91,7 @@ impl WebhookConfig {
             tunnel_hosts: Vec::new(),
             reorder_window: Duration::from_millis(250),
             attachments_dir: None,
+            bot_id: None,
         }
     }
 }
@@ -169,6 +174,10 @@ impl WebhookServer {
             sessions: Mutex::new(HashMap::new()),
             arrivals: Mutex::new(0),
             attachments_dir: config.attachments_dir,
+            bot_id: config
+                .bot_id
+                .map(|b| b.trim().to_owned())
+                .filter(|b| !b.is_empty()),
         });
         let app = Router::new()
             .route(WEBHOOK_PATH, post(receive))
@@ -231,6 +240,7 @@ struct Shared {
     sessions: Mutex<HashMap<String, SessionState>>,
     arrivals: Mutex<u64>,
     attachments_dir: Option<PathBuf>,
+    bot_id: Option<String>,
 }
 
 /// Per conversation: recent delivery ids, the highest order key, and the worker's queue.
@@ -365,6 +375,16 @@ async fn receive(
     let Ok(payload) = payload_from_value(&raw) else {
         return answer(StatusCode::BAD_REQUEST, "the body is not a JSON object");
     };
+    if let Some(expected) = &shared.bot_id {
+        let named = payload
+            .client_variables
+            .get("botId")
+            .and_then(Value::as_str);
+        if named.is_some_and(|b| b.trim() != expected) {
+            tracing::warn!("chat webhook: refused a payload for another botId");
+            return answer(StatusCode::BAD_REQUEST, "unknown botId");
+        }
+    }
     let Some(session) = shared.sink.session_for(&payload) else {
         return answer(
             StatusCode::BAD_REQUEST,

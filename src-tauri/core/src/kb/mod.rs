@@ -33,4 +33,6 @@ pub use search::{
     SnippetPart,
 };
 pub mod eval;
+pub mod incident;
 pub use eval::{EvalQuery, EvalReport, Metrics};
+pub use incident::IncidentDetail;

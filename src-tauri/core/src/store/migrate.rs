@@ -18,6 +18,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (6, include_str!("../../migrations/0006_search.sql")),
     (7, include_str!("../../migrations/0007_versions.sql")),
     (8, include_str!("../../migrations/0008_chat.sql")),
+    (
+        9,
+        include_str!("../../migrations/0009_chat_session_details.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

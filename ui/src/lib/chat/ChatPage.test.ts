@@ -4,24 +4,13 @@ import userEvent from '@testing-library/user-event';
 import ChatPage from './ChatPage.svelte';
 import * as api from '$lib/ipc/api';
 import type { ChatEvent, ChatMessage, ChatSession } from '$lib/ipc/types';
-import { loginAs } from '../../test/fixtures';
+import { loginAs, makeChatSession, makeStateEvent } from '../../test/fixtures';
 
 vi.mock('$lib/ipc/api');
 
 let emit: (e: ChatEvent) => void = () => {};
 
-const session = (over: Partial<ChatSession> = {}): ChatSession => ({
-  id: 's1',
-  mode: 'simulated',
-  state: 'active',
-  started_at: '2026-11-22T08:00:00Z',
-  updated_at: '2026-11-22T08:00:00Z',
-  agent: null,
-  waiting_since: null,
-  notice: null,
-  messages: [],
-  ...over,
-});
+const session = (over: Partial<ChatSession> = {}): ChatSession => makeChatSession(over);
 
 const msg = (id: number, over: Partial<ChatMessage> = {}): ChatMessage => ({
   id,
@@ -102,7 +91,7 @@ describe('ChatPage', () => {
     expect(spinner.querySelector('.spinner')).not.toBeNull();
     // The instance's Virtual Agent, not a person, routes the chat.
     expect(spinner.closest('[data-testid="chat-message"]')).toHaveTextContent('Virtual Agent');
-    emit({ type: 'state', session_id: 's1', state: 'connected', notice: null, agent: { name: 'Beth Anglin', avatar: null } });
+    emit(makeStateEvent({ state: 'connected', notice: null, agent: { name: 'Beth Anglin', avatar: null } }));
     emit({ type: 'typing', session_id: 's1', on: true });
     expect(await screen.findByTestId('chat-typing')).toHaveTextContent('Beth Anglin is typing');
     emit({
@@ -205,13 +194,15 @@ describe('ChatPage', () => {
     render(ChatPage);
     await screen.findByTestId('chat-va');
     for (const b of await screen.findAllByTestId('choice-option')) expect(b).toBeDisabled();
-    emit({ type: 'state', session_id: 's1', state: 'connected', notice: null, agent: { name: 'Beth', avatar: null } });
+    emit(makeStateEvent({ state: 'connected', notice: null, agent: { name: 'Beth', avatar: null } }));
     await vi.waitFor(() => expect(screen.queryByTestId('chat-va')).not.toBeInTheDocument());
   });
 
   it('renders unknown elements with a readable fallback', async () => {
     vi.mocked(api.chatSession).mockResolvedValue(session({ messages: [msg(1, { from: 'agent', body: [{ uiType: 'Hologram', value: 'beam me up' }] })] }));
     render(ChatPage);
-    expect(await screen.findByTestId('part-unknown')).toHaveTextContent('beam me up (Hologram)');
+    const unknown = await screen.findByTestId('part-unknown');
+    expect(unknown).toHaveTextContent('beam me up');
+    expect(unknown).toHaveTextContent('Unsupported element (Hologram)');
   });
 });

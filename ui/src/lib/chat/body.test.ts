@@ -79,6 +79,8 @@ describe('toPart: every body element of seed 002', () => {
 
   it('gives unknown or malformed elements a safe readable fallback', () => {
     expect(toPart({ uiType: 'Carousel3D', value: 'spin' })).toEqual({ kind: 'unknown', uiType: 'Carousel3D', summary: 'spin' });
+    expect(toPart({ uiType: 'Carousel3D', message: 'only a message' })).toEqual({ kind: 'unknown', uiType: 'Carousel3D', summary: 'only a message' });
+    expect(toPart({ uiType: 'OutputText', message: 'message only' })).toEqual({ kind: 'text', text: 'message only' });
     expect(toPart(null)).toEqual({ kind: 'unknown', uiType: 'object', summary: '' });
     expect(toPart('just text')).toEqual({ kind: 'unknown', uiType: 'string', summary: 'just text' });
     expect(toPart({ uiType: 'OutputCard', data: '{not json' })).toEqual({ kind: 'card', title: null, subtitle: null, fields: [], url: null });

@@ -25,6 +25,15 @@ export type Part =
   | { kind: 'spinner'; message: string; waitTime: string | null }
   | { kind: 'unknown'; uiType: string; summary: string };
 
+/**
+ * A body element's text, as the product documents send it: `value` (the VA reference's
+ * examples), else `message` (the LiveChat handoff spec's OutputText, AgentControl,
+ * EndConversation and error payloads), else the element's label or prompt.
+ */
+function textOf(raw: Obj): string {
+  return str(raw.value) ?? str(raw.message) ?? str(raw.label) ?? str(raw.promptMsg) ?? '';
+}
+
 type Obj = Record<string, unknown>;
 
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -110,7 +119,7 @@ export function toPart(raw: unknown): Part {
   const label = str(raw.label) ?? str(raw.promptMsg) ?? '';
   switch (uiType) {
     case 'OutputText':
-      return { kind: 'text', text: str(raw.value) ?? label };
+      return { kind: 'text', text: textOf(raw) };
     case 'OutputHtml':
       return { kind: 'html', html: str(raw.value) ?? '', height: num(raw.height) };
     case 'OutputLink': {
@@ -172,12 +181,10 @@ export function toPart(raw: unknown): Part {
       if (action === 'StartSpinner') {
         return { kind: 'spinner', message: str(raw.message) ?? 'Please wait…', waitTime: str(raw.waitTime) };
       }
-      return { kind: 'text', text: str(raw.message) ?? str(raw.value) ?? label };
+      return { kind: 'text', text: str(raw.message) ?? textOf(raw) };
     }
-    default: {
-      const summary = str(raw.value) ?? (label || str(raw.message) || '');
-      return { kind: 'unknown', uiType: uiType || 'unknown', summary };
-    }
+    default:
+      return { kind: 'unknown', uiType: uiType || 'unknown', summary: textOf(raw) };
   }
 }
 

@@ -1,18 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { ChatMessage, ChatSession } from '$lib/ipc/types';
-import { answerableId, applyEvent, confidenceLabel, mergeMessages } from './session';
+import { answerableId, applyEvent, confidenceLabel, controlLabel, mergeMessages } from './session';
+import { makeChatSession, makeStateEvent } from '../../test/fixtures';
 
-const session = (): ChatSession => ({
-  id: 's1',
-  mode: 'simulated',
-  state: 'active',
-  started_at: '2026-11-22T08:00:00Z',
-  updated_at: '2026-11-22T08:00:00Z',
-  agent: null,
-  waiting_since: null,
-  notice: null,
-  messages: [],
-});
+const session = (): ChatSession => makeChatSession();
 
 const msg = (id: number, seq: number, session_id = 's1'): ChatMessage => ({
   id,
@@ -29,6 +20,25 @@ const msg = (id: number, seq: number, session_id = 's1'): ChatMessage => ({
   attachment: null,
 });
 
+describe('the control indicator', () => {
+  it('says who is in control, with the instance\'s wait time and failure reason', () => {
+    const base = makeChatSession();
+    expect(controlLabel(base)).toBe('Bot: answers come from your knowledge base');
+    expect(controlLabel({ ...base, state: 'waiting', wait_time: '8 Seconds' })).toBe('Waiting for a live agent · estimated wait 8 Seconds');
+    const beth = { name: 'Beth Anglin', avatar: null };
+    expect(controlLabel({ ...base, state: 'connected', agent: beth })).toBe('Beth Anglin connected');
+    expect(controlLabel({ ...base, state: 'connected', agent: beth, take_control: true })).toBe('Beth Anglin has taken control');
+    expect(controlLabel({ ...base, state: 'fail', reason: 'No agents are available to chat' })).toBe('Handoff failed: No agents are available to chat');
+    expect(controlLabel({ ...base, state: 'completed' })).toBe('Conversation ended: the bot answers again');
+  });
+
+  it('takes the whole indicator state from a state event', () => {
+    const s = applyEvent(makeChatSession(), makeStateEvent({ state: 'connected', take_control: true, details: { client_session_id: 'sb-1', now_session_id: 'n1', client_variables: { botId: 'A85PWLERF' } } }));
+    expect(s.take_control).toBe(true);
+    expect(s.details.client_variables).toEqual({ botId: 'A85PWLERF' });
+  });
+});
+
 describe('chat session state', () => {
   it('keeps messages in order and drops duplicates, whatever order they arrive in', () => {
     let s = session();
@@ -43,10 +53,10 @@ describe('chat session state', () => {
   });
 
   it('follows state changes and keeps the agent once known', () => {
-    let s = applyEvent(session(), { type: 'state', session_id: 's1', state: 'waiting', notice: null, agent: null });
+    let s = applyEvent(session(), makeStateEvent({ state: 'waiting', notice: null, agent: null }));
     expect(s.waiting_since).not.toBeNull();
-    s = applyEvent(s, { type: 'state', session_id: 's1', state: 'connected', notice: null, agent: { name: 'Beth', avatar: null } });
-    s = applyEvent(s, { type: 'state', session_id: 's1', state: 'completed', notice: 'Agent ended the chat', agent: null });
+    s = applyEvent(s, makeStateEvent({ state: 'connected', notice: null, agent: { name: 'Beth', avatar: null } }));
+    s = applyEvent(s, makeStateEvent({ state: 'completed', notice: 'Agent ended the chat', agent: null }));
     expect(s).toMatchObject({ state: 'completed', notice: 'Agent ended the chat', agent: { name: 'Beth' }, waiting_since: null });
   });
 

@@ -22,6 +22,10 @@ export function applyEvent(session: ChatSession, e: ChatEvent): ChatSession {
         notice: e.notice,
         agent: e.agent ?? session.agent,
         waiting_since: e.state === 'waiting' ? (session.waiting_since ?? new Date().toISOString()) : null,
+        take_control: e.take_control,
+        wait_time: e.wait_time,
+        reason: e.reason,
+        details: e.details,
       };
     default:
       return session;
@@ -36,6 +40,25 @@ export const STATE_LABEL: Record<HandoffState, string> = {
   fail: 'Handoff failed',
   cancelled: 'Handoff cancelled',
 };
+
+/** The control indicator's words: who has the conversation now, as the instance said. */
+export function controlLabel(s: ChatSession): string {
+  const agent = s.agent?.name ?? 'An agent';
+  switch (s.state) {
+    case 'waiting':
+      return s.wait_time ? `Waiting for a live agent · estimated wait ${s.wait_time}` : 'Waiting for a live agent…';
+    case 'connected':
+      return s.take_control ? `${agent} has taken control` : `${agent} connected`;
+    case 'completed':
+      return 'Conversation ended: the bot answers again';
+    case 'fail':
+      return s.reason ? `Handoff failed: ${s.reason}` : 'Handoff failed';
+    case 'cancelled':
+      return 'Handoff cancelled: the bot answers again';
+    default:
+      return 'Bot: answers come from your knowledge base';
+  }
+}
 
 /** True while typed text goes to a live agent (or the handoff) rather than the bot. */
 export const withAgent = (s: HandoffState) => s === 'waiting' || s === 'connected';

@@ -40,7 +40,7 @@ describe('chat settings form', () => {
   it('explains what to fix, next to each field', () => {
     const f = { ...formFrom(base), mode: 'real' as const, instance_url: 'acme', webhook_port: '70000', wait_minutes: '0', tunnel: true };
     expect(validateForm(f)).toEqual({
-      instance_url: 'Enter your instance URL, like https://acme.service-now.com.',
+      instance_url: 'Enter your instance URL, like https://acme.service-now.com (http:// only for localhost).',
       username: 'Enter the integration user.',
       client_id: 'Enter the OAuth client id.',
       webhook_port: 'Use a port from 1 to 65535, or 0 to pick a free one.',
@@ -48,5 +48,13 @@ describe('chat settings form', () => {
       public_hosts: 'Name the public host name(s) of your tunnel, or turn tunnel mode off.',
     });
     expect(validateForm(formFrom(base))).toEqual({});
+  });
+
+  it('accepts http:// only for this machine, and never blocks on what the environment decides', () => {
+    const real = { ...formFrom(base), mode: 'real' as const, username: 'svc', client_id: 'cid' };
+    expect(validateForm({ ...real, instance_url: 'http://127.0.0.1:8443' })).toEqual({});
+    expect(validateForm({ ...real, instance_url: 'http://acme.service-now.com' })).toHaveProperty('instance_url');
+    // SERVICENOW_INSTANCE=http://… is the environment's: the form saves its other fields.
+    expect(validateForm({ ...real, instance_url: 'http://acme.service-now.com', username: '' }, ['instance_url', 'username'])).toEqual({});
   });
 });

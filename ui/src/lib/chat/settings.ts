@@ -8,6 +8,7 @@ export interface ChatForm {
   username: string;
   bot_id: string;
   email: string;
+  enterprise_id: string;
   webhook_port: string;
   tunnel: boolean;
   public_hosts: string;
@@ -32,6 +33,7 @@ export function formFrom(s: ChatSettings): ChatForm {
     username: s.username ?? '',
     bot_id: s.bot_id ?? '',
     email: s.email ?? '',
+    enterprise_id: s.enterprise_id ?? '',
     webhook_port: String(s.webhook_port),
     tunnel: s.tunnel,
     public_hosts: s.public_hosts.join(', '),
@@ -44,17 +46,30 @@ export function formFrom(s: ChatSettings): ChatForm {
   };
 }
 
-/** Field errors the UI can tell before asking the core (the core checks everything again). */
-export function validateForm(f: ChatForm): Record<string, string> {
+/** An instance URL the core accepts: https, or http to this machine only. */
+function instanceUrlOk(url: string): boolean {
+  try {
+    const u = new URL(url);
+    if (u.protocol === 'https:') return true;
+    return u.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(u.hostname);
+  } catch {
+    return false;
+  }
+}
+
+/** Field errors the UI can tell before asking the core (the core checks everything again).
+ *  Fields the environment decides are not the form's to check: they never block a save. */
+export function validateForm(f: ChatForm, fromEnv: string[] = []): Record<string, string> {
   const e: Record<string, string> = {};
   const port = Number(f.webhook_port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) e.webhook_port = 'Use a port from 1 to 65535, or 0 to pick a free one.';
   const wait = Number(f.wait_minutes);
   if (!Number.isInteger(wait) || wait < 1 || wait > 60) e.wait_timeout_s = 'Wait between 1 and 60 minutes for an agent.';
   if (f.mode === 'real') {
-    if (!/^https:\/\/\S+$/i.test(f.instance_url.trim())) e.instance_url = 'Enter your instance URL, like https://acme.service-now.com.';
-    if (f.auth !== 'token' && f.username.trim() === '') e.username = 'Enter the integration user.';
-    if (f.auth === 'oauth2' && f.client_id.trim() === '') e.client_id = 'Enter the OAuth client id.';
+    if (!fromEnv.includes('instance_url') && !instanceUrlOk(f.instance_url.trim()))
+      e.instance_url = 'Enter your instance URL, like https://acme.service-now.com (http:// only for localhost).';
+    if (f.auth !== 'token' && !fromEnv.includes('username') && f.username.trim() === '') e.username = 'Enter the integration user.';
+    if (f.auth === 'oauth2' && !fromEnv.includes('client_id') && f.client_id.trim() === '') e.client_id = 'Enter the OAuth client id.';
   }
   if (f.tunnel && f.public_hosts.trim() === '') e.public_hosts = 'Name the public host name(s) of your tunnel, or turn tunnel mode off.';
   return e;
@@ -64,7 +79,9 @@ export function validateForm(f: ChatForm): Record<string, string> {
 export function toPatch(f: ChatForm, was: ChatSettings): ChatSettingsPatch {
   const p: ChatSettingsPatch = {};
   // A text sent as "" clears it in the core.
-  for (const k of ['instance_url', 'client_id', 'username', 'bot_id', 'email'] as const) {
+  for (const k of ['instance_url', 'client_id', 'username', 'bot_id', 'email', 'enterprise_id'] as const) {
+    // The environment decides these: the core ignores them, so they are not sent.
+    if (was.from_env.includes(k)) continue;
     const v = f[k].trim();
     if (v !== (was[k] ?? '')) p[k] = v;
   }

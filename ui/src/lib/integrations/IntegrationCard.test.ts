@@ -78,6 +78,15 @@ describe('IntegrationCard: collapsed', () => {
     expect(screen.getByTestId('card-header')).toHaveTextContent('API token');
   });
 
+  it('after a failed sync shows the failed attempt and keeps the last success in view', () => {
+    const ok = '2025-03-04T05:06:07Z';
+    const failed = '2025-03-05T09:00:00Z';
+    setup({ status: 'error', last_sync: ok, last_attempt: failed });
+    expect(screen.getByTestId('card-last-attempt')).toHaveTextContent(`Last attempt failed: ${formatDateTime(failed)}`);
+    expect(screen.getByTestId('card-last-success')).toHaveTextContent(`Last success: ${formatDateTime(ok)}`);
+    expect(screen.queryByTestId('card-last-sync')).not.toBeInTheDocument();
+  });
+
   it('shows a red "Error" badge and amber "Partial" badge', () => {
     const { unmount } = setup({ status: 'error' });
     expect(screen.getByTestId('card-status')).toHaveAttribute('data-status', 'error');

@@ -29,6 +29,7 @@ import type {
   SyncReport,
   VersionDetail,
   VersionSummary,
+  IncidentDetail,
 } from './types';
 
 type Invoke = <T>(cmd: string, args?: Record<string, unknown>) => Promise<T>;
@@ -127,6 +128,9 @@ export const kbFacets = (): Promise<Facets> => call('kb_facets');
 
 /** Every dataset version, newest first. */
 export const kbVersions = (): Promise<VersionSummary[]> => call('kb_versions');
+
+/** Every synced field of one incident (the incident detail view). */
+export const kbIncident = (id: number): Promise<IncidentDetail> => call('kb_incident', { id });
 
 /** One version with a page of its changes (before/after per incident). */
 export const kbVersion = (id: number, offset = 0, limit = 200): Promise<VersionDetail> =>

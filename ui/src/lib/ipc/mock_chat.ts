@@ -15,12 +15,14 @@ export function defaultChatSettings(): ChatSettings {
     username: null,
     bot_id: null,
     email: null,
+    enterprise_id: null,
     webhook_port: 0,
     tunnel: false,
     public_hosts: [],
     wait_timeout_s: 180,
     secrets: { client_secret: false, password: false, va_token: false, webhook_secret: true },
     from_env: [],
+    env_vars: {},
   };
 }
 
@@ -29,17 +31,24 @@ export function chatHandlers(emit: (e: ChatEvent) => void) {
   let nextId = 1;
   const agent: AgentInfo = { name: 'Beth Anglin', avatar: null };
 
-  const fresh = (mode: ChatMode = 'simulated'): ChatSession => ({
-    id: `mock-${Date.now()}`,
-    mode,
-    state: 'active',
-    started_at: now(),
-    updated_at: now(),
-    agent: null,
-    waiting_since: null,
-    notice: null,
-    messages: [],
-  });
+  const fresh = (mode: ChatMode = 'simulated'): ChatSession => {
+    const id = `mock-${Date.now()}`;
+    return {
+      id,
+      mode,
+      state: 'active',
+      started_at: now(),
+      updated_at: now(),
+      agent: null,
+      waiting_since: null,
+      notice: null,
+      take_control: false,
+      wait_time: null,
+      reason: null,
+      details: { client_session_id: `sb-${id}`, now_session_id: null, client_variables: null },
+      messages: [],
+    };
+  };
 
   const message = (from: ChatMessage['from'], over: Partial<ChatMessage> = {}): ChatMessage => {
     const s = session as ChatSession;
@@ -68,7 +77,19 @@ export function chatHandlers(emit: (e: ChatEvent) => void) {
     s.notice = notice;
     s.agent = state === 'connected' ? agent : s.agent;
     s.waiting_since = state === 'waiting' ? now() : null;
-    emit({ type: 'state', session_id: s.id, state, notice, agent: s.agent });
+    s.wait_time = state === 'waiting' ? '8 Seconds' : null;
+    s.reason = state === 'fail' ? notice : null;
+    emit({
+      type: 'state',
+      session_id: s.id,
+      state,
+      notice,
+      agent: s.agent,
+      take_control: s.take_control,
+      wait_time: s.wait_time,
+      reason: s.reason,
+      details: s.details,
+    });
   };
 
   const agentSays = async (body: unknown[]) => {

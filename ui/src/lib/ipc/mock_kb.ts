@@ -3,6 +3,7 @@
 import type {
   AppError,
   Facets,
+  IncidentDetail,
   KbCheck,
   KbStats,
   RebuildProgress,
@@ -197,6 +198,34 @@ export function kbHandlers(need: (perm: 'integration.view' | 'integration.sync' 
           snippet: snippet(i.resolution, terms),
         }));
       return { hits, took_ms: 11.4, method: req.method ?? 'hybrid' };
+    },
+    kb_incident: (a: Record<string, unknown>): IncidentDetail => {
+      need('integration.view');
+      const i = incidents.find((x) => x.id === a.id) ?? fail('not_found', `There is no incident ${String(a.id)}.`);
+      return {
+        id: i.id,
+        number: i.number,
+        short_description: i.short_description,
+        description: `${i.short_description}. Reported by a user; details as the source recorded them.`,
+        state: i.state,
+        priority: i.priority,
+        category: i.category,
+        subcategory: '',
+        assigned_to: 'Beth Anglin',
+        resolved_by: i.state === 'Resolved' || i.state === 'Closed' ? 'Beth Anglin' : null,
+        resolution: i.resolution,
+        close_code: null,
+        caller: 'Abel Tuter',
+        opened_at: i.opened_at,
+        updated_at: i.opened_at,
+        resolved_at: null,
+        comments: [],
+        integration_id: i.integration_id,
+        integration: 'Demo ServiceNow (simulated)',
+        version_id: 1,
+        external_id: `sys-${i.id}`,
+        link: `https://demo.service-now.com/incident.do?sys_id=sys-${i.id}`,
+      };
     },
     kb_versions: (): VersionSummary[] => {
       need('integration.view');

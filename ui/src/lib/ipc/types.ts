@@ -34,6 +34,8 @@ export interface SnippetPart { text: string; hit: boolean } // hit = matched a q
 export interface SearchHit { incident_id: number; number: string; short_description: string; integration: string; integration_id: number; priority: string; category: string; state: string; opened_at: string | null; resolved_at: string | null; link: string; close_code: string | null; score: number /* RRF score for hybrid */; bm25_rank: number | null; vector_rank: number | null; similarity: number | null; snippet: SnippetPart[] }
 export interface SearchResults { hits: SearchHit[]; took_ms: number; method: SearchMethod }
 export interface Facets { integrations: { id: number; name: string }[]; priorities: string[]; categories: string[]; states: string[] }
+/** Every synced field of one incident (core `kb::IncidentDetail`). Dates are RFC 3339 / as the source gave them. */
+export interface IncidentDetail { id: number; number: string; short_description: string; description: string; state: string; priority: string; category: string; subcategory: string; assigned_to: string | null; resolved_by: string | null; resolution: string; close_code: string | null; caller: string | null; opened_at: string | null; updated_at: string; resolved_at: string | null; comments: string[]; integration_id: number; integration: string; version_id: number /* the dataset version that last added or changed it */; external_id: string; link: string }
 export type VersionKind = "sync" | "full_sync" | "rollback";
 export type VersionStatus = "running" | "success" | "partial" | "error" | "cancelled";
 export interface VersionSummary { id: number; created_at: string; finished_at: string | null; integration_id: number | null; source: string; kind: VersionKind; status: VersionStatus; fetched: number; added: number; updated: number; unchanged: number; deleted: number; skipped: number; notes: string; rollback_to: number | null; size_after: number /* incidents in the knowledge base after this version */ }
@@ -50,23 +52,26 @@ export interface RebuildReport { vectors: number; reembedded: number; took_ms: n
 export type ChatMode = "simulated" | "real";
 /** Seed 001's handoff state machine. */
 export type HandoffState = "active" | "waiting" | "connected" | "completed" | "fail" | "cancelled";
-export interface Citation { number: string; short_description: string; link: string; score: number }
+export interface Citation { incident_id?: number | null /* the incident detail view's key */; number: string; short_description: string; link: string; score: number }
 export interface BotAnswer { text: string; resolution: string | null; citations: Citation[]; confidence: number /* 0..1 */; low_confidence: boolean }
 export interface AgentInfo { name: string | null; avatar: string | null }
 export type ChatFrom = "user" | "bot" | "agent" | "system";
 export interface ChatAttachment { file_name: string; content_type: string; size: number }
 /** body: the seed-002 body elements as received (lenient JSON; OutputHtml already sanitized by the core). */
 export interface ChatMessage { id: number; session_id: string; seq: number; at: string; from: ChatFrom; text: string | null; answer: BotAnswer | null; body: unknown[]; agent: AgentInfo | null; /** from "agent": the live agent (true) or the instance's Virtual Agent (false) */ live_agent: boolean; feedback: "helpful" | "not_helpful" | null; attachment: ChatAttachment | null }
-export interface ChatSession { id: string; mode: ChatMode; state: HandoffState; started_at: string; updated_at: string; agent: AgentInfo | null; waiting_since: string | null; notice: string | null; messages: ChatMessage[] }
+/** What the instance told about the conversation: its ids and the LiveChat spec's clientVariables (tenantId, botId, conversationId…). */
+export interface ChatSessionDetails { client_session_id: string; now_session_id: string | null; client_variables: Record<string, unknown> | null }
+/** Who is in control, at a glance: take_control = the live agent took control; wait_time = the wait the instance announced (StartSpinner); reason = why a handoff failed (error_message). */
+export interface ChatSession { id: string; mode: ChatMode; state: HandoffState; started_at: string; updated_at: string; agent: AgentInfo | null; waiting_since: string | null; notice: string | null; take_control: boolean; wait_time: string | null; reason: string | null; details: ChatSessionDetails; messages: ChatMessage[] }
 /** What the user sends back for a control (picker option, boolean, date, input): `typed: false`. */
 export interface ChatReply { value: string; label: string; typed: boolean; secure?: boolean }
 export type ChatEvent =
   | { type: "message"; session_id: string; message: ChatMessage }
-  | { type: "state"; session_id: string; state: HandoffState; notice: string | null; agent: AgentInfo | null }
+  | { type: "state"; session_id: string; state: HandoffState; notice: string | null; agent: AgentInfo | null; take_control: boolean; wait_time: string | null; reason: string | null; details: ChatSessionDetails }
   | { type: "typing"; session_id: string; on: boolean }
   | { type: "wait_timeout"; session_id: string; waited_s: number };
 export type ChatAuth = "oauth2" | "basic" | "token";
 /** Settings > Chat. Secrets: set / not set only. from_env: fields taken from the seed-001 environment variables (read-only here). */
-export interface ChatSettings { mode: ChatMode; instance_url: string | null; auth: ChatAuth; client_id: string | null; username: string | null; bot_id: string | null /* nowBotId */; email: string | null /* sent as emailId */; webhook_port: number; tunnel: boolean; public_hosts: string[]; wait_timeout_s: number; secrets: { client_secret: boolean; password: boolean; va_token: boolean; webhook_secret: boolean }; from_env: string[] }
+export interface ChatSettings { mode: ChatMode; instance_url: string | null; auth: ChatAuth; client_id: string | null; username: string | null; bot_id: string | null /* nowBotId */; email: string | null /* sent as emailId */; enterprise_id: string | null /* sent as enterpriseId */; webhook_port: number; tunnel: boolean; public_hosts: string[]; wait_timeout_s: number; secrets: { client_secret: boolean; password: boolean; va_token: boolean; webhook_secret: boolean }; from_env: string[] /* fields the environment decides; "mode" when SERVICENOW_INSTANCE chose real mode */; env_vars: Record<string, string> /* field → variable in force */ }
 /** Absent = keep; "" clears a text. A secret: absent/null keeps the stored one, "" removes it, a string replaces it. */
-export interface ChatSettingsPatch { mode?: ChatMode; instance_url?: string; auth?: ChatAuth; client_id?: string; username?: string; bot_id?: string; email?: string; webhook_port?: number; tunnel?: boolean; public_hosts?: string[]; wait_timeout_s?: number; client_secret?: string | null; password?: string | null; va_token?: string | null; webhook_secret?: string | null }
+export interface ChatSettingsPatch { mode?: ChatMode; instance_url?: string; auth?: ChatAuth; client_id?: string; username?: string; bot_id?: string; email?: string; enterprise_id?: string; webhook_port?: number; tunnel?: boolean; public_hosts?: string[]; wait_timeout_s?: number; client_secret?: string | null; password?: string | null; va_token?: string | null; webhook_secret?: string | null }

@@ -54,6 +54,28 @@ pub struct ChatMessage {
     pub attachment: Option<ChatAttachment>,
 }
 
+/// What the instance told about the conversation, shown in the session details.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ChatSessionDetails {
+    /// The app's conversation id, sent as `clientSessionId`.
+    pub client_session_id: String,
+    /// The instance's conversation id (`nowSessionId`), once it gave one.
+    pub now_session_id: Option<String>,
+    /// The LiveChat handoff spec's `clientVariables` (tenantId, botId, conversationId…) of
+    /// the latest payload that carried them.
+    pub client_variables: Option<Value>,
+}
+
+impl ChatSessionDetails {
+    pub(super) fn of(session: &chat_store::Session) -> ChatSessionDetails {
+        ChatSessionDetails {
+            client_session_id: session.client_session_id.clone(),
+            now_session_id: session.now_session_id.clone(),
+            client_variables: session.client_variables.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChatSession {
     pub id: String,
@@ -64,6 +86,13 @@ pub struct ChatSession {
     pub agent: Option<AgentInfo>,
     pub waiting_since: Option<String>,
     pub notice: Option<String>,
+    /// The live agent took control of the conversation (the LiveChat spec's special case a).
+    pub take_control: bool,
+    /// The wait the instance announced with its spinner ("8 Seconds"), while waiting.
+    pub wait_time: Option<String>,
+    /// Why the handoff failed (the fail payload's `error_message`), in state `fail`.
+    pub reason: Option<String>,
+    pub details: ChatSessionDetails,
     pub messages: Vec<ChatMessage>,
 }
 
@@ -86,11 +115,16 @@ pub enum ChatEvent {
         /// Boxed: the largest variant by far; serialises as the message itself.
         message: Box<ChatMessage>,
     },
+    /// Who is in control: the control indicator's whole state, sent on every change.
     State {
         session_id: String,
         state: HandoffState,
         notice: Option<String>,
         agent: Option<AgentInfo>,
+        take_control: bool,
+        wait_time: Option<String>,
+        reason: Option<String>,
+        details: ChatSessionDetails,
     },
     Typing {
         session_id: String,
@@ -197,10 +231,19 @@ mod tests {
             state: State::Waiting,
             notice: None,
             agent: None,
+            take_control: false,
+            wait_time: Some("8 Seconds".into()),
+            reason: None,
+            details: ChatSessionDetails {
+                client_session_id: "sb-1".into(),
+                ..ChatSessionDetails::default()
+            },
         };
         assert_eq!(
             serde_json::to_value(&e).unwrap(),
-            json!({"type": "state", "session_id": "1", "state": "waiting", "notice": null, "agent": null})
+            json!({"type": "state", "session_id": "1", "state": "waiting", "notice": null, "agent": null,
+                   "take_control": false, "wait_time": "8 Seconds", "reason": null,
+                   "details": {"client_session_id": "sb-1", "now_session_id": null, "client_variables": null}})
         );
         let e = ChatEvent::WaitTimeout {
             session_id: "1".into(),

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 use super::{to_chat_message, AgentInfo, ChatEvent, ChatMessage, Inner, Live};
-use crate::chat::handoff::{Event, Signal};
+use crate::chat::handoff::{Event, Signal, State};
 use crate::chat::store::{self as chat_store, Session};
 use crate::chat::va::model::{ActionKind, VaPayload};
 use crate::chat::webhook::Inbound;
@@ -57,7 +57,11 @@ impl Inner {
         inbound: &Inbound,
     ) -> CoreResult<Vec<ChatMessage>> {
         let payload = &inbound.payload;
-        let before = (live.handoff.state, live.agent.clone());
+        let before = (
+            live.handoff.state,
+            live.agent.clone(),
+            live.wait_time.clone(),
+        );
         for item in &payload.body {
             if let Some(info) = &item.agent_info {
                 if info.agent_name.as_deref().is_some_and(|n| !n.is_empty()) {
@@ -69,6 +73,11 @@ impl Inner {
             }
         }
         for a in payload.actions() {
+            if a.action == ActionKind::StartSpinner {
+                if let Some(w) = a.wait_time.as_ref().filter(|w| !w.is_empty()) {
+                    live.wait_time = Some(w.clone());
+                }
+            }
             let on = match a.action {
                 ActionKind::StartTypingIndicator => true,
                 ActionKind::EndTypingIndicator => false,
@@ -107,11 +116,25 @@ impl Inner {
             // is shown, but must not end or reconnect the conversation that started since.
             signal = Signal::Message;
         }
+        let failure = match &signal {
+            Signal::Failed(reason) => Some(reason.clone()),
+            _ => None,
+        };
         let effects = live
             .handoff
             .apply(Event::Inbound(signal))
             .unwrap_or_default();
-        if effects.is_empty() && before == (live.handoff.state, live.agent.clone()) {
+        if let Some(reason) = failure.filter(|_| live.handoff.state == State::Fail) {
+            live.reason = reason;
+        }
+        // New session details (the instance's ids) are part of the indicator's state too.
+        let new_details = !payload.client_variables.is_empty() || payload.now_session_id.is_some();
+        let after = (
+            live.handoff.state,
+            live.agent.clone(),
+            live.wait_time.clone(),
+        );
+        if effects.is_empty() && before == after && !new_details {
             return Ok(Vec::new());
         }
         self.effects(session, live, &effects)

@@ -8,7 +8,8 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 
 use super::{
-    parse_session_id, to_chat_message, AgentInfo, ChatEvent, ChatMessage, ChatSession, Inner,
+    parse_session_id, to_chat_message, AgentInfo, ChatEvent, ChatMessage, ChatSession,
+    ChatSessionDetails, Inner,
 };
 use crate::chat::handoff::{Effect, Event, Handoff, Notice, State};
 use crate::chat::store::{self as chat_store, Direction, Session};
@@ -29,6 +30,10 @@ pub(super) struct Live {
     /// started over; their late replies may show but never move the state. In memory only: a
     /// restart forgets it, and replies that late are rare.
     pub(super) ended_requests_upto: Option<i64>,
+    /// The wait the instance announced (StartSpinner `waitTime`) while waiting.
+    pub(super) wait_time: Option<String>,
+    /// Why the handoff failed, in state `fail`.
+    pub(super) reason: Option<String>,
 }
 
 impl Drop for Live {
@@ -126,6 +131,8 @@ impl Inner {
             timer: None,
             timer_generation: 0,
             ended_requests_upto: None,
+            wait_time: None,
+            reason: None,
         };
         let mut avatar = None;
         for m in &messages {
@@ -148,6 +155,15 @@ impl Inner {
                     }
                 }
                 (_, "va_payload") => {
+                    if let Some(w) = m.body["body"].as_array().and_then(|b| {
+                        b.iter()
+                            .find_map(|e| e["waitTime"].as_str().filter(|s| !s.is_empty()))
+                    }) {
+                        live.wait_time = Some(w.to_owned());
+                    }
+                    if let Some(r) = m.body["errorMessage"].as_str() {
+                        live.reason = Some(r.to_owned());
+                    }
                     if let Some(a) = m.body["body"].as_array().and_then(|b| {
                         b.iter().find_map(|e| {
                             e["agentInfo"]["agentAvatar"]
@@ -163,7 +179,11 @@ impl Inner {
         }
         if session.state != State::Waiting {
             live.waiting_since = None;
+            live.wait_time = None;
             live.handoff.awaiting_keep_waiting = false;
+        }
+        if session.state != State::Fail {
+            live.reason = None;
         }
         if session.agent_name.is_some() || avatar.is_some() {
             live.agent = Some(AgentInfo {
@@ -266,6 +286,10 @@ impl Inner {
         if live.handoff.state != State::Waiting {
             live.waiting_since = None;
             live.wait_anchor_ms = None;
+            live.wait_time = None;
+        }
+        if live.handoff.state != State::Fail {
+            live.reason = None;
         }
         self.persist(session, live)?;
         self.emit_state(session, live);
@@ -346,6 +370,10 @@ impl Inner {
                 None
             },
             notice: live.notice.clone(),
+            take_control: live.handoff.agent_in_control,
+            wait_time: live.wait_time.clone(),
+            reason: live.reason.clone(),
+            details: ChatSessionDetails::of(&session),
             messages: messages.iter().filter_map(to_chat_message).collect(),
         })
     }

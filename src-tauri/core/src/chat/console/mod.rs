@@ -57,7 +57,7 @@ use crate::Core;
 
 pub use dto::{
     to_chat_message, AgentInfo, ChatAttachment, ChatEvent, ChatFrom, ChatMessage, ChatMode,
-    ChatReply, ChatSession, Citation, Feedback, HandoffState,
+    ChatReply, ChatSession, ChatSessionDetails, Citation, Feedback, HandoffState,
 };
 pub use escalation::wants_agent;
 use live::Live;
@@ -142,6 +142,7 @@ impl ChatConsole {
         );
         config.tunnel_hosts = settings.values.tunnel_hosts().to_vec();
         config.attachments_dir = Some(attachments_dir.clone());
+        config.bot_id = settings.values.bot_id.clone();
         if let Some(w) = options.reorder_window {
             config.reorder_window = w;
         }

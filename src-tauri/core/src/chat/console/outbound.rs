@@ -17,6 +17,7 @@ use crate::chat::store::{self as chat_store, Direction, Mode, Session, UserMessa
 use crate::chat::va::model::{Action, Attachment, Intent, OutMessage, VaRequest};
 use crate::chat::va::{VaAuth, VaClient, VaClientConfig, VaReply};
 use crate::chat::webhook::Inbound;
+use crate::chat::{identity, settings};
 use crate::error::{CoreError, CoreResult, ErrorCode};
 
 /// Longest topic (`intent.id`) accepted by "Switch topic".
@@ -84,7 +85,13 @@ impl ChatConsole {
         let (session, live) = inner.open(session_id)?;
         let mut live = live.lock().await;
         let with_agent = matches!(live.handoff.state, State::Waiting | State::Connected);
-        if !reply.secure && !with_agent && (wants_agent(&reply.value) || wants_agent(&reply.label))
+        // A picked option goes to the instance as it is (its value, `typed: false`): the
+        // instance's own topics route "Live Agent Support." themselves. Only a typed answer
+        // that asks for a human is a local escalation, like typed text.
+        if reply.typed
+            && !reply.secure
+            && !with_agent
+            && (wants_agent(&reply.value) || wants_agent(&reply.label))
         {
             let mut out = vec![inner.store_user(&session, &reply.label, None)?];
             out.extend(inner.escalate_locked(actor, &session, &mut live).await?);
@@ -335,11 +342,21 @@ impl Inner {
                     )
                     .with_field("webhook_secret", "Enter the webhook secret configured on the instance."));
                 }
+                let instance_url = s.values.instance_url.clone().ok_or_else(|| {
+                    CoreError::new(ErrorCode::Validation, "Real chat mode needs the ServiceNow instance URL.")
+                        .with_field("instance_url", "Enter the instance URL.")
+                })?;
+                if let Some(problem) = settings::instance_url_problem(&instance_url) {
+                    // Name where the value came from, so the user fixes the right place.
+                    let message = match settings::env_var_of("instance_url") {
+                        Some(var) => format!("{var} ({instance_url}): {problem}"),
+                        None => format!("Settings > Chat instance URL: {problem}"),
+                    };
+                    return Err(CoreError::new(ErrorCode::Validation, &message)
+                        .with_field("instance_url", &message));
+                }
                 VaClientConfig {
-                    instance_url: s.values.instance_url.clone().ok_or_else(|| {
-                        CoreError::new(ErrorCode::Validation, "Real chat mode needs the ServiceNow instance URL.")
-                            .with_field("instance_url", "Enter the instance URL.")
-                    })?,
+                    instance_url,
                     auth: s.va_auth()?,
                     retry,
                 }
@@ -361,12 +378,17 @@ impl Inner {
         typed: bool,
     ) -> VaRequest {
         // Per request, so a changed bot id applies at once; the values need no vault read.
-        let bot_id = self.core.chat_values().ok().and_then(|s| s.bot_id);
+        let values = self.core.chat_values().ok();
+        // Every field the documents' requests show: the LiveChat handoff spec's AGENT request
+        // and the VA reference's examples (the body `token` is added by the client).
         VaRequest {
             request_id: format!("req-{}", random_hex(12)),
             action,
-            now_bot_id: bot_id,
+            enterprise_id: values.as_ref().and_then(|v| v.enterprise_id.clone()),
+            now_bot_id: values.and_then(|v| v.bot_id),
             client_session_id: session.client_session_id.clone(),
+            now_session_id: session.now_session_id.clone(),
+            silent_message: Some(false),
             message: OutMessage {
                 text: Some(text.to_owned()),
                 typed,
@@ -374,8 +396,14 @@ impl Inner {
                 attachment: None,
             },
             user_id: session.user_id.clone(),
-            email_id: session.email_id.clone(),
+            email_id: Some(
+                session
+                    .email_id
+                    .clone()
+                    .unwrap_or_else(|| identity::fallback_email(&session.user_id)),
+            ),
             timestamp: Some(chat_store::now_ms() / 1000),
+            timezone: Some(identity::timezone()),
             ..VaRequest::default()
         }
     }
@@ -410,11 +438,13 @@ impl Inner {
                     late: false,
                     payload: *payload,
                 };
-                {
+                // The answer may carry the instance's ids: read the row again for them.
+                let current = {
                     let conn = self.core.db().conn();
                     chat_store::add_inbound(&conn, session.id, &inbound)?;
-                }
-                self.apply_inbound(session, live, &inbound)
+                    chat_store::session(&conn, session.id)?
+                };
+                self.apply_inbound(current.as_ref().unwrap_or(session), live, &inbound)
             }
             Err(e) => {
                 tracing::warn!(code = e.code.as_str(), "a VA request failed after retries");

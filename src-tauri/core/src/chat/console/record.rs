@@ -4,7 +4,7 @@
 use rusqlite::Connection;
 use serde_json::{json, Value};
 
-use super::{to_chat_message, ChatEvent, ChatMessage, Inner, Live};
+use super::{to_chat_message, ChatEvent, ChatMessage, ChatSessionDetails, Inner, Live};
 use crate::chat::handoff::State;
 use crate::chat::store::{self as chat_store, Direction, Session, UserMessage};
 use crate::error::{CoreError, CoreResult};
@@ -96,6 +96,10 @@ impl Inner {
             state: live.handoff.state,
             notice: live.notice.clone(),
             agent: live.agent.clone(),
+            take_control: live.handoff.agent_in_control,
+            wait_time: live.wait_time.clone(),
+            reason: live.reason.clone(),
+            details: ChatSessionDetails::of(session),
         });
     }
 

@@ -150,6 +150,16 @@ impl VaClient {
             Auth::Bearer(oauth) => Some(oauth.lock().await.access_token(&self.http).await?),
             _ => None,
         };
+        let mut body = serde_json::to_value(request)
+            .map_err(|e| CoreError::internal(format!("a VA request did not serialise: {e}")))?;
+        if let (Auth::Token(token), Some(fields)) = (&self.auth, body.as_object_mut()) {
+            // The LiveChat handoff spec's AGENT request carries the token in the body as well
+            // as the VA reference's `token` header; instances configured from either accept it.
+            fields.insert(
+                "token".into(),
+                Value::String(token.expose_secret().to_owned()),
+            );
+        }
         self.http
             .send(what, |_| {
                 let builder = self
@@ -157,7 +167,7 @@ impl VaClient {
                     .client
                     .post(self.url.clone())
                     .header(reqwest::header::ACCEPT, "application/json")
-                    .json(request);
+                    .json(&body);
                 match (&self.auth, &bearer) {
                     (Auth::Token(token), _) => builder.header("token", token.expose_secret()),
                     (Auth::Basic { username, password }, _) => {
