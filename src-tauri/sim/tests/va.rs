@@ -501,3 +501,28 @@ async fn webhook_can_be_set_at_run_time() {
     );
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn documents_shapes_put_text_in_message_and_disable_picker_options() {
+    let (sim, receiver) = setup(json!({"documents_shapes": true})).await;
+    let mut request = with_action(message("d1", ""), "START_CONVERSATION");
+    request["nowBotId"] = json!("A85PWLERF");
+    request.as_object_mut().unwrap().remove("clientVariables");
+    say(&sim, request).await;
+    let got = receiver.wait_for(1).await;
+    let payload = &got[0];
+    let greeting = &payload["body"][0];
+    assert_eq!(greeting["uiType"], "OutputText");
+    assert!(greeting.get("value").is_none(), "{greeting}");
+    assert!(greeting["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("Hi, I'm your Virtual Agent"));
+    let options = payload["body"][1]["options"].as_array().unwrap();
+    assert!(!options.is_empty() && options.iter().all(|o| o["enabled"] == false));
+    // The LiveChat spec's clientVariables: the bot the request named, the conversation.
+    assert_eq!(payload["clientVariables"]["botId"], "A85PWLERF");
+    assert_eq!(payload["clientVariables"]["conversationId"], "S1");
+    assert!(payload["clientVariables"]["tenantId"].is_string());
+    sim.shutdown().await;
+}

@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use sha1::Sha1;
 
 use super::delivery::{log, spawn_queue};
-use super::script::respond;
+use super::script::{documents_shape, respond};
 use super::{Conversation, Mode, Phase, Received, Step};
 use crate::auth::{credentials, secret_eq, Credentials, VA_TOKEN};
 use crate::oauth::authenticate;
@@ -148,6 +148,11 @@ async fn integration(
                     queue: spawn_queue(&state, key.clone()),
                 });
             let mut steps = respond(&config, conversation, &request);
+            if config.documents_shapes {
+                for step in &mut steps {
+                    documents_shape(&mut step.payload, &request);
+                }
+            }
             for step in &mut steps {
                 conversation.last_stamp =
                     (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000)

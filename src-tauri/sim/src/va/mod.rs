@@ -61,6 +61,9 @@ pub struct VaConfig {
     pub duplicate_deliveries: bool,
     /// The payloads produced by one request are delivered in reverse order.
     pub out_of_order: bool,
+    /// Send the product documents' shapes: text in `message` only (the LiveChat handoff spec),
+    /// picker options all `enabled: false` (bot-to-bot, the VA reference), `clientVariables`.
+    pub documents_shapes: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -87,6 +90,7 @@ impl Default for VaConfig {
             retry_delay_ms: 200,
             duplicate_deliveries: false,
             out_of_order: false,
+            documents_shapes: false,
         }
     }
 }

@@ -329,3 +329,39 @@ fn completed(mut payload: Value) -> Value {
     payload["status"] = json!("completed");
     payload
 }
+
+/// The shapes the product documents show, for clients that must handle them: the LiveChat
+/// handoff spec's elements carry their text in `message` only, the VA reference's bot-to-bot
+/// pickers arrive with every option `enabled: false`, and the spec's `clientVariables`
+/// (tenantId, botId, conversationId) come with every payload.
+pub(super) fn documents_shape(payload: &mut Value, request: &Value) {
+    if let Some(body) = payload["body"].as_array_mut() {
+        for element in body {
+            let ui_type = element["uiType"].as_str().unwrap_or_default().to_owned();
+            if ui_type == "OutputText" {
+                if let Some(text) = element.as_object_mut().and_then(|e| e.remove("value")) {
+                    element["message"] = text;
+                }
+            }
+            if let Some(options) = element["options"].as_array_mut() {
+                for option in options {
+                    option["enabled"] = Value::Bool(false);
+                }
+            }
+        }
+    }
+    let mut variables = request["clientVariables"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    variables
+        .entry("tenantId")
+        .or_insert_with(|| json!("sim-tenant"));
+    if let Some(bot) = request["nowBotId"].as_str() {
+        variables.entry("botId").or_insert_with(|| json!(bot));
+    }
+    variables
+        .entry("conversationId")
+        .or_insert_with(|| request["clientSessionId"].clone());
+    payload["clientVariables"] = Value::Object(variables);
+}
