@@ -7,177 +7,17 @@
 //! display and tauri-driver exist, or fails when SUPPORTBOT_REQUIRE_E2E=1 (the test command
 //! sets it).
 
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use fantoccini::{elements::Element, Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
 
 mod common;
+use common::window::*;
 use serde_json::json;
 
-const BIN: &str = env!("CARGO_BIN_EXE_supportbot");
 const SECRET: &str = "e2e-typed-secret-70412";
-const WAIT: Duration = Duration::from_secs(15);
-
-struct Driver(Child);
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn find_tauri_driver() -> Option<std::path::PathBuf> {
-    let home = std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo/bin/tauri-driver"));
-    std::env::var_os("PATH")
-        .map(|p| {
-            std::env::split_paths(&p)
-                .map(|d| d.join("tauri-driver"))
-                .collect::<Vec<_>>()
-        })
-        .unwrap_or_default()
-        .into_iter()
-        .chain(home)
-        .find(|p| p.is_file())
-}
-
-fn prerequisites() -> Result<std::path::PathBuf, String> {
-    if std::env::var_os("DISPLAY").is_none() {
-        return Err("no DISPLAY (run under xvfb-run)".into());
-    }
-    if !Path::new("/usr/bin/WebKitWebDriver").exists() {
-        return Err("WebKitWebDriver missing (Debian package webkit2gtk-driver)".into());
-    }
-    find_tauri_driver().ok_or_else(|| "tauri-driver missing (cargo install tauri-driver)".into())
-}
-
-async fn connect(port: u16) -> Client {
-    let caps = json!({
-        "browserName": "wry",
-        "tauri:options": { "application": BIN }
-    });
-    let caps = caps.as_object().unwrap().clone();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-        match ClientBuilder::new(connector)
-            .capabilities(caps.clone())
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-        {
-            Ok(c) => return c,
-            Err(e) if Instant::now() < deadline => {
-                let _ = e;
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-            Err(e) => panic!("could not start a WebDriver session: {e}"),
-        }
-    }
-}
-
-async fn el(c: &Client, css: &str) -> Element {
-    c.wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("element {css} did not appear: {e}"))
-}
-
-/// Waits until `css` matches nothing.
-async fn gone(c: &Client, css: &str) {
-    let deadline = Instant::now() + WAIT;
-    while !c.find_all(Locator::Css(css)).await.unwrap().is_empty() {
-        assert!(Instant::now() < deadline, "{css} is still present");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// Waits until the text of `css` contains `want`.
-async fn text_contains(c: &Client, css: &str, want: &str) -> String {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        // textContent, not the rendered text: WebKit's driver drops ellipsised spans.
-        let text = el(c, css)
-            .await
-            .prop("textContent")
-            .await
-            .unwrap_or_default()
-            .unwrap_or_default();
-        if text.contains(want) {
-            return text;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{css} never contained {want:?}; last text {text:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-async fn click(c: &Client, css: &str) {
-    el(c, css).await.click().await.unwrap();
-}
-
-async fn type_into(c: &Client, css: &str, text: &str) {
-    let e = el(c, css).await;
-    e.clear().await.unwrap();
-    e.send_keys(text).await.unwrap();
-}
-
-/// One window at a time: two apps on one Xvfb display would fight over focus.
-static ONE_WINDOW: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-/// Starts the app through tauri-driver with a fresh data directory, or `None` to skip.
-async fn open_app(demo: bool) -> Option<(Driver, Client, tempfile::TempDir)> {
-    let driver_bin = match prerequisites() {
-        Ok(p) => p,
-        Err(why) if std::env::var("SUPPORTBOT_REQUIRE_E2E").as_deref() != Ok("1") => {
-            eprintln!("skipping the window test: {why}");
-            return None;
-        }
-        Err(why) => panic!("the window test is required but {why}"),
-    };
-    let data = tempfile::tempdir().unwrap();
-    let (port, native) = (free_port(), free_port());
-    let driver = Driver(
-        Command::new(driver_bin)
-            .args([
-                "--port",
-                &port.to_string(),
-                "--native-port",
-                &native.to_string(),
-                "--native-driver",
-                "/usr/bin/WebKitWebDriver",
-            ])
-            .env("SUPPORTBOT_DATA_DIR", data.path())
-            .env("SUPPORTBOT_DEMO", if demo { "1" } else { "0" })
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start tauri-driver"),
-    );
-    let client = connect(port).await;
-    Some((driver, client, data))
-}
-
-/// Saves a screenshot when SUPPORTBOT_E2E_SCREENSHOT_DIR is set (to look at the window).
-async fn screenshot(c: &Client, name: &str) {
-    if let Ok(dir) = std::env::var("SUPPORTBOT_E2E_SCREENSHOT_DIR") {
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        std::fs::write(Path::new(&dir).join(name), c.screenshot().await.unwrap()).unwrap();
-    }
-}
 
 /// Searches the synced demo data the way a user asks (a symptom, not a title) and checks that the
 /// hits carry a number, a highlighted resolution, a score and a link to the source record.
@@ -257,6 +97,80 @@ async fn search_from_the_page(c: &Client) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     screenshot(c, "e2e-kb-search.png").await;
+
+    // The incident detail view: every synced field of the first hit.
+    click(
+        c,
+        r#"[data-testid="kb-hit"] [data-testid="kb-hit-details"]"#,
+    )
+    .await;
+    let fields = r#"[data-testid="incident-detail"] [data-testid="incident-fields"]"#;
+    for label in [
+        "Number",
+        "Short description",
+        "State",
+        "Priority",
+        "Category",
+        "Subcategory",
+        "Assigned to",
+        "Resolved by",
+        "Close code",
+        "Created",
+        "Updated",
+        "Resolved",
+        "Demo ServiceNow (simulated)",
+        "Dataset version",
+        "Open in",
+    ] {
+        text_contains(c, fields, label).await;
+    }
+    text_contains(c, r#"[data-testid="incident-version"]"#, "v1").await;
+    // Some demo incidents have no description; the section is there either way.
+    el(c, r#"[data-testid="incident-description"]"#).await;
+    // An open incident has no resolution notes yet: the section says so with a dash.
+    el(c, r#"[data-testid="incident-resolution"]"#).await;
+    screenshot(c, "e2e-incident-detail.png").await;
+    click(c, r#"[data-testid="incident-detail"] .modal__footer .btn"#).await;
+    gone(c, r#"[data-testid="incident-detail"]"#).await;
+}
+
+/// A sync that fails after a good one: the card says when it was tried and keeps the last
+/// success in view; the error is one click (expanding the card) away.
+async fn failed_sync_keeps_the_last_success(c: &Client, card: &str, demo_url: &str) {
+    common::sim_control(
+        demo_url,
+        "POST",
+        "/sim/faults",
+        r#"{"path_prefix": "/api/now/table", "status": 401}"#,
+    );
+    click(c, r#"[data-testid="nav-integrations"]"#).await;
+    let details = format!("{card} [data-testid=\"card-details\"]");
+    if c.find_all(Locator::Css(&details)).await.unwrap().is_empty() {
+        click(c, &format!("{card} [data-testid=\"card-header\"]")).await;
+    }
+    click(c, &format!("{card} [data-testid=\"card-sync\"]")).await;
+    wait_attr(
+        c,
+        &format!("{card} [data-testid=\"card-status\"]"),
+        "data-status",
+        "error",
+    )
+    .await;
+    text_contains(
+        c,
+        &format!("{card} [data-testid=\"card-last-attempt\"]"),
+        "Last attempt failed",
+    )
+    .await;
+    text_contains(
+        c,
+        &format!("{card} [data-testid=\"card-last-success\"]"),
+        "Last success",
+    )
+    .await;
+    text_contains(c, &format!("{card} [data-testid=\"card-error\"]"), "Code").await;
+    screenshot(c, "e2e-failed-sync.png").await;
+    common::sim_control(demo_url, "DELETE", "/sim/faults", "");
 }
 
 /// Changes one demo incident at the source, syncs again (v2), then rolls back to v1 from Version
@@ -539,6 +453,7 @@ async fn demo_sync_search_and_rollback_in_the_real_window() {
     search_from_the_page(&c).await;
     roll_back_from_version_history(&c, card, &demo_url).await;
     chat_with_the_bot_and_an_agent(&c).await;
+    failed_sync_keeps_the_last_success(&c, card, &demo_url).await;
     c.close().await.unwrap();
     drop(driver);
     drop(data);
@@ -824,34 +739,4 @@ async fn integrations_and_profiles_in_the_real_window() {
         data.path().join("supportbot.sqlite3").exists(),
         "the app used the test data directory"
     );
-}
-
-async fn wait_attr(c: &Client, css: &str, attr: &str, want: &str) {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let got = el(c, css).await.attr(attr).await.unwrap();
-        if got.as_deref() == Some(want) {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{css}[{attr}] never became {want}; is {got:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-async fn wait_prop(c: &Client, css: &str, prop: &str, want: &str) {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let got = el(c, css).await.prop(prop).await.unwrap();
-        if got.as_deref() == Some(want) {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{css}.{prop} never became {want}; is {got:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }

@@ -41,6 +41,8 @@ struct Shared {
     script: Box<Script>,
     /// Webhook answers (status codes) of every delivery, in order.
     deliveries: Mutex<Vec<u16>>,
+    /// Pause before and between replies.
+    pace: Mutex<Duration>,
 }
 
 /// The running fake instance; it stops serving when the test process ends.
@@ -58,6 +60,7 @@ impl FakeInstance {
             webhook: Mutex::new(None),
             script: Box::new(script),
             deliveries: Mutex::new(Vec::new()),
+            pace: Mutex::new(Duration::from_millis(150)),
         });
         let serving = Arc::clone(&shared);
         thread::spawn(move || {
@@ -72,6 +75,11 @@ impl FakeInstance {
     /// Where replies go, with the Bearer secret the LiveChat spec's webhook expects.
     pub fn set_webhook(&self, url: &str, secret: &str) {
         *self.shared.webhook.lock().unwrap() = Some((url.to_owned(), secret.to_owned()));
+    }
+
+    /// Pause before and between replies (a window test needs time to see each state).
+    pub fn set_pace(&self, pace: Duration) {
+        *self.shared.pace.lock().unwrap() = pace;
     }
 
     pub fn received(&self) -> Vec<Received> {
@@ -112,11 +120,11 @@ fn serve(mut stream: TcpStream, shared: Arc<Shared>) {
                 // Asynchronous, as an instance configured with a response endpoint answers:
                 // acknowledge now, post the replies after.
                 thread::spawn(move || {
-                    thread::sleep(Duration::from_millis(100));
+                    let pace = *log.pace.lock().unwrap();
                     for reply in replies {
+                        thread::sleep(pace);
                         let code = post_json(&url, &secret, &reply);
                         log.deliveries.lock().unwrap().push(code);
-                        thread::sleep(Duration::from_millis(150));
                     }
                 });
             }

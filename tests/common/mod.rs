@@ -11,7 +11,9 @@ use std::process::{Child, Command, Output, Stdio};
 use serde_json::Value;
 
 pub mod console;
+pub mod documents;
 pub mod fake_instance;
+pub mod window;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_supportbot");
 
@@ -65,7 +67,9 @@ pub fn sim_control(base: &str, method: &str, path: &str, body: &str) {
     let mut answer = String::new();
     s.read_to_string(&mut answer).unwrap();
     assert!(
-        answer.starts_with("HTTP/1.1 200") || answer.starts_with("HTTP/1.1 201"),
+        answer.starts_with("HTTP/1.1 200")
+            || answer.starts_with("HTTP/1.1 201")
+            || answer.starts_with("HTTP/1.1 204"),
         "{path}: {answer}"
     );
 }

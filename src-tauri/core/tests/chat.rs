@@ -913,3 +913,57 @@ fn the_fuzz_corpus_parses_without_panicking() {
         Element::Unknown { .. }
     ));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn payloads_without_a_timestamp_follow_the_users_lines_in_arrival_order() {
+    // The documents' payloads carry no timestamp: they must not sort before what the user
+    // said, nor overtake each other.
+    let mut app = App::start(json!({})).await;
+    let said = chat_store::add_user_message(
+        &app.conn,
+        app.session.id,
+        &UserMessage {
+            text: Some("hello".into()),
+            ..UserMessage::default()
+        },
+    )
+    .unwrap();
+    let user_key = app
+        .stored()
+        .iter()
+        .find(|m| m.id == said)
+        .unwrap()
+        .order_key;
+    let request = app.request(None, "hello");
+    chat_store::record_request(&app.conn, app.session.id, &request.request_id, None).unwrap();
+    for text in ["first", "second", "third"] {
+        let status = reqwest::Client::new()
+            .post(app.webhook.url())
+            .bearer_auth(SECRET)
+            .json(&json!({"requestId": request.request_id, "clientSessionId": app.session.client_session_id,
+                          "body": [{"uiType": "OutputText", "message": text}]}))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, 200);
+    }
+    app.until("three payloads", |a| a.seen.len() >= 3).await;
+    let keys: Vec<i64> = app.seen.iter().map(|i| i.order_key).collect();
+    assert!(
+        keys.iter().all(|k| *k >= user_key),
+        "{keys:?} vs {user_key}"
+    );
+    assert!(keys.windows(2).all(|w| w[0] <= w[1]), "{keys:?}");
+    let texts: Vec<String> = app
+        .seen
+        .iter()
+        .map(|i| {
+            i.payload.raw_body[0]["message"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(texts, ["first", "second", "third"]);
+}

@@ -347,7 +347,10 @@ impl Core {
     ) -> CoreResult<ChatSettings> {
         actor.require(Permission::IntegrationEdit)?;
         let conn = self.db().conn();
-        let (mut s, _) = load(&conn)?;
+        let (mut s, mode_saved) = load(&conn)?;
+        // A mode is "saved" only when the user chose one; saving other fields must not pin
+        // the default and so override SERVICENOW_INSTANCE.
+        let keep_mode_unsaved = patch.mode.is_none() && !mode_saved;
         // A field the environment decides is shown, never stored: a value sent back for it
         // (the form shows it) is ignored, so it cannot block saving the other fields.
         let mut patch = patch;
@@ -458,8 +461,14 @@ impl Core {
                 Some(v) => self.vault().put(&conn, secret_ref(field), &v)?,
             }
         }
-        let json = serde_json::to_string(&s)
+        let mut doc = serde_json::to_value(&s)
             .map_err(|e| CoreError::internal(format!("chat settings: {e}")))?;
+        if keep_mode_unsaved {
+            if let Some(fields) = doc.as_object_mut() {
+                fields.remove("mode");
+            }
+        }
+        let json = doc.to_string();
         store::set_setting(&conn, SETTINGS_KEY, &json)?;
         let revision = store::get_setting(&conn, REVISION_KEY)?
             .and_then(|r| r.parse::<u64>().ok())

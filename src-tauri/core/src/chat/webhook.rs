@@ -417,13 +417,12 @@ async fn receive(
                 state.seen.remove(&old);
             }
         }
+        // Payloads without a timestamp (the documents' examples carry none) are ordered by
+        // arrival: now, never before a payload of this session already seen, so they neither
+        // jump ahead of the user's own earlier lines nor overtake each other.
         let key = payload
             .timestamp_ms
-            .unwrap_or(if state.max_key == i64::MIN {
-                0
-            } else {
-                state.max_key
-            });
+            .unwrap_or_else(|| super::store::now_ms().max(state.max_key));
         state.max_key = state.max_key.max(key);
         (key, state.queue.clone())
     };
