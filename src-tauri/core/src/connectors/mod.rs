@@ -23,7 +23,8 @@
 //! `Debug` output.
 //!
 //! Code map: `http` (client, send + retry + error mapping), `retry` (policy and waits),
-//! `oauth` (ServiceNow tokens), `servicenow`, `jira`, `text` (dates, ADF, wiki markup).
+//! `oauth` (ServiceNow tokens), `servicenow/` and `jira/` (one folder per system, split by job:
+//! requests, paging, records, queries), `text` (dates, ADF, wiki markup).
 
 pub(crate) mod http;
 mod jira;
