@@ -19,7 +19,7 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
-use super::http::Http;
+use super::http::{Http, MAX_RESPONSE_BYTES};
 use super::{endpoint, missing, ConnectionCheck, ConnectorOptions, Credentials, Notes, Watermark};
 use crate::error::CoreResult;
 use crate::integrations::AuthType;
@@ -184,6 +184,7 @@ impl Jira {
                 policy: options.retry,
                 cancel: options.cancel,
                 system: "Jira",
+                max_body: options.max_response_bytes.unwrap_or(MAX_RESPONSE_BYTES),
             },
             overlap: options.resume_overlap.unwrap_or(Duration::from_secs(120)),
             cursor: None,

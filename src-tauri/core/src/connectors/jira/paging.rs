@@ -1,5 +1,6 @@
 //! Search pages: each page re-queries from the newest time delivered, skipping the tie set;
-//! Cloud follows `nextPageToken`, Data Center `startAt`/`total`.
+//! Cloud follows `nextPageToken`, Data Center `startAt`/`total`. Following tokens or offsets
+//! must bring issues not seen before, or paging stops with `paging_stalled`.
 
 use std::collections::HashSet;
 
@@ -8,6 +9,7 @@ use serde_json::{json, Value};
 use super::jql::jql;
 use super::{Cursor, Found, Jira, JiraFlavour, Position, FIELDS, ORDER};
 use crate::connectors::http::{error, Attempt};
+use crate::connectors::progress::Progress;
 use crate::connectors::text::{epoch_millis, parse_jira_time, parse_time};
 use crate::connectors::{missing, Filters, IdList, Page, SkippedRecord, Watermark};
 use crate::error::{CoreResult, ErrorCode};
@@ -65,6 +67,7 @@ impl Jira {
         };
         let mut position = Position::start(flavour);
         let mut newest: Option<(i64, Watermark)> = None;
+        let mut progress = Progress::new("Jira", "search");
         loop {
             let found = self
                 .search(flavour, &jql, FIELDS, wanted, &position)
@@ -74,6 +77,7 @@ impl Jira {
             }
             for issue in &found.issues {
                 let id = id_of(issue);
+                progress.key(id.clone().unwrap_or_else(|| issue.to_string()));
                 let Some(id) = id else {
                     page.skipped.push(SkippedRecord {
                         external_id: None,
@@ -114,7 +118,9 @@ impl Jira {
             if !page.incidents.is_empty() || found.last {
                 break;
             }
-            // Everything on this page was delivered before (a tie group longer than a page).
+            // Everything on this page was delivered before (a tie group longer than a page):
+            // the next page must bring issues this loop has not seen, or paging is stuck.
+            progress.next_page()?;
             position = found.next;
         }
         if let Some((millis, mark)) = newest {
@@ -158,7 +164,7 @@ impl Jira {
         };
         let mut position = Position::start(flavour);
         let mut list = IdList::default();
-        let mut seen = HashSet::new();
+        let mut progress = Progress::new("Jira", "search (ids)");
         let mut first = true;
         loop {
             let found = self
@@ -170,7 +176,7 @@ impl Jira {
             }
             for issue in &found.issues {
                 if let Some(id) = id_of(issue) {
-                    if seen.insert(id.clone()) {
+                    if progress.key(id.clone()) {
                         list.ids.push(id);
                     }
                 }
@@ -178,6 +184,7 @@ impl Jira {
             if found.last {
                 return Ok(list);
             }
+            progress.next_page()?;
             position = found.next;
         }
     }

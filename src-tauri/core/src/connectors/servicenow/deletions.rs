@@ -8,6 +8,7 @@ use serde_json::Value;
 use super::query::{filter_groups, keyset_query};
 use super::records::text;
 use super::{Keyset, ServiceNow, LIST_PAGE, MAX_PAGE};
+use crate::connectors::progress::Progress;
 use crate::connectors::text::{parse_time, sn_to_rfc3339, to_sn};
 use crate::connectors::{missing, Deletions, Filters, IdList};
 use crate::error::CoreResult;
@@ -73,6 +74,7 @@ impl ServiceNow {
         let mut offset = 0;
         let mut limit = LIST_PAGE.min(self.limit_cap);
         let mut first = true;
+        let mut progress = Progress::new("ServiceNow", format!("table {table}"));
         loop {
             let query = keyset_query(groups, time_field, keyset.as_ref());
             let got = self.list(table, &query, fields, limit, offset).await?;
@@ -89,6 +91,7 @@ impl ServiceNow {
                         } else {
                             offset += got.limit;
                         }
+                        progress.next_page()?;
                         continue;
                     }
                     _ => break,
@@ -105,10 +108,15 @@ impl ServiceNow {
                     None => Some(Keyset::After(String::new(), id)),
                 }
             });
+            for row in &got.rows {
+                let id = text(&row["sys_id"]);
+                progress.key(if id.is_empty() { row.to_string() } else { id });
+            }
             all.extend(got.rows);
             if remaining.is_some_and(|rest| returned >= rest) {
                 break;
             }
+            progress.next_page()?;
             match next {
                 Some(next) => {
                     keyset = Some(next);

@@ -20,8 +20,9 @@ use secrecy::ExposeSecret;
 use serde_json::Value;
 
 use self::table_api::Auth;
-use super::http::Http;
+use super::http::{Http, MAX_RESPONSE_BYTES};
 use super::oauth::OAuth;
+use super::progress::Progress;
 use super::{missing, ConnectionCheck, ConnectorOptions, Credentials, Notes, Watermark};
 use crate::error::{CoreResult, ErrorCode};
 use crate::integrations::AuthType;
@@ -89,6 +90,8 @@ pub struct ServiceNow {
     last_emitted: Option<Watermark>,
     /// A page was returned already: only the first page of a connector rewinds a watermark.
     started: bool,
+    /// Where each page of the run ended, so a page that ends on an earlier end stops the run.
+    pages: Progress,
     notes: Notes,
 }
 
@@ -142,6 +145,7 @@ impl ServiceNow {
                 policy: options.retry,
                 cancel: options.cancel,
                 system: "ServiceNow",
+                max_body: options.max_response_bytes.unwrap_or(MAX_RESPONSE_BYTES),
             },
             overlap: options.resume_overlap.unwrap_or(Duration::from_secs(60)),
             limit_cap: MAX_PAGE,
@@ -150,6 +154,7 @@ impl ServiceNow {
             journal_readable: true,
             last_emitted: None,
             started: false,
+            pages: Progress::new("ServiceNow", "table incident"),
             notes: Notes::default(),
         })
     }

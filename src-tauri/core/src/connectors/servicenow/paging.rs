@@ -1,11 +1,13 @@
 //! Incident pages by keyset on (sys_updated_on, sys_id): a short or empty page ends nothing
-//! while `X-Total-Count` says rows remain, and only a connector's first page rewinds.
+//! while `X-Total-Count` says rows remain, and only a connector's first page rewinds. A page
+//! that ends where an earlier one ended (a server ignoring the keyset) stops the run.
 
 use serde_json::Value;
 
 use super::query::encoded_query;
 use super::records::text;
 use super::{Keyset, ServiceNow, INCIDENT_FIELDS, MAX_PAGE};
+use crate::connectors::progress::Progress;
 use crate::connectors::text::{parse_time, sn_to_rfc3339, to_sn};
 use crate::connectors::{missing, Filters, Page, SkippedRecord, Watermark};
 use crate::error::CoreResult;
@@ -47,6 +49,8 @@ impl ServiceNow {
         let mut offset = 0usize;
         let mut last_usable: Option<Watermark> = None;
         let mut kept: Vec<Value> = Vec::new();
+        // Windows stepped over within this page (hidden by ACLs, or only malformed rows).
+        let mut windows = Progress::new("ServiceNow", "table incident");
         loop {
             let got = self
                 .list("incident", &query, INCIDENT_FIELDS, limit, offset)
@@ -82,6 +86,7 @@ impl ServiceNow {
                         } else {
                             offset += got.limit;
                         }
+                        windows.next_page()?;
                         continue;
                     }
                     _ => {
@@ -99,6 +104,8 @@ impl ServiceNow {
                     truncated = true;
                     break;
                 }
+                let id = text(&row["sys_id"]);
+                windows.key(if id.is_empty() { row.to_string() } else { id });
                 match keyset_of(&row) {
                     Ok(mark) => {
                         last_usable = Some(mark);
@@ -111,6 +118,7 @@ impl ServiceNow {
             if last_usable.is_none() && !end {
                 // Nothing to resume after (every row malformed): step over this window.
                 offset += got.limit;
+                windows.next_page()?;
                 continue;
             }
             page.done = end && !truncated;
@@ -118,6 +126,15 @@ impl ServiceNow {
         }
         if let Some(mark) = last_usable {
             page.next = Some(mark);
+        }
+        if !page.done {
+            // Each page must end past every earlier one: the keyset asks for rows strictly
+            // after the last, so ending on an earlier end means the query was ignored.
+            if let Some(next) = &page.next {
+                self.pages
+                    .key(format!("{}\u{1f}{}", next.updated_at, next.external_id));
+                self.pages.next_page()?;
+            }
         }
         self.enrich(kept, &mut page).await?;
         self.last_emitted = page.next.clone();

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::query::in_list;
 use super::{ServiceNow, IN_CHUNK, LIST_PAGE, PRIORITIES, STATES};
+use crate::connectors::progress::Progress;
 use crate::connectors::text::sn_to_rfc3339;
 use crate::connectors::{Page, SourceIncident};
 use crate::error::{CoreResult, ErrorCode};
@@ -136,8 +137,9 @@ impl ServiceNow {
                 "element_idIN{}^elementINcomments,work_notes^ORDERBYsys_created_on^ORDERBYsys_id",
                 in_list(chunk)
             );
-            let fields = "element_id,element,value,sys_created_on,sys_created_by";
+            let fields = "sys_id,element_id,element,value,sys_created_on,sys_created_by";
             let mut offset = 0;
+            let mut progress = Progress::new("ServiceNow", "table sys_journal_field");
             loop {
                 let got = match self
                     .list("sys_journal_field", &query, fields, LIST_PAGE, offset)
@@ -159,6 +161,8 @@ impl ServiceNow {
                 };
                 let returned = got.rows.len();
                 for entry in got.rows {
+                    let id = text(&entry["sys_id"]);
+                    progress.key(if id.is_empty() { entry.to_string() } else { id });
                     let value = text(&entry["value"]);
                     if value.trim().is_empty() {
                         continue;
@@ -185,6 +189,7 @@ impl ServiceNow {
                 if !more {
                     break;
                 }
+                progress.next_page()?;
             }
         }
         Ok(entries)
