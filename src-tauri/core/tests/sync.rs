@@ -58,6 +58,7 @@ async fn fixture(incidents: usize, user: &str, password: &str) -> Option<Fixture
                 enabled: None,
                 schedule_minutes: None,
                 filters: None,
+                allow_insecure_http: false,
             },
         )
         .unwrap()
