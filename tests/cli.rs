@@ -8,6 +8,9 @@ use serde_json::Value;
 
 mod common;
 use common::{json_err, json_ok, stdout};
+#[path = "../src-tauri/core/tests/common/rogue.rs"]
+mod rogue;
+use rogue::{Reply, Server};
 
 const BIN: &str = env!("CARGO_BIN_EXE_supportbot");
 const SECRET: &str = "cli-secret-value-93841";
@@ -93,16 +96,16 @@ fn add_list_edit_toggle_remove_round_trip() {
             "--name",
             "Production",
             "--url",
-            "https://prod.service-now.com/",
+            "https://ACME.service-now.com/",
             "--json",
         ],
         &[],
     ));
     assert_eq!(edited["name"], "Production");
-    assert_eq!(edited["url"], "https://prod.service-now.com");
+    assert_eq!(edited["url"], "https://ACME.service-now.com");
     assert_eq!(
         edited["secrets"]["password"], true,
-        "password kept when SUPPORTBOT_PASSWORD is unset"
+        "password kept when SUPPORTBOT_PASSWORD is unset and the host stays"
     );
 
     assert_eq!(
@@ -398,4 +401,196 @@ fn no_subcommand_help_mentions_secrets_policy() {
         text.contains("integrations") && text.contains("SUPPORTBOT_PASSWORD"),
         "{text}"
     );
+}
+
+/// `base64("user:password")`, as a Basic header carries it.
+fn basic_header(user: &str, password: &str) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let bytes = format!("{user}:{password}").into_bytes();
+    let mut out = String::from("Basic ");
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// An instance with nothing to sync: every Table API list is empty.
+fn empty_instance() -> Server {
+    Server::start(|_| {
+        Reply::json(200, &serde_json::json!({"result": []})).with_header("X-Total-Count", "0")
+    })
+}
+
+fn add_at(dir: &Path, name: &str, url: &str, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "integrations",
+        "add",
+        "--name",
+        name,
+        "--kind",
+        "servicenow",
+        "--auth",
+        "basic",
+        "--url",
+        url,
+        "--username",
+        "svc.bot",
+        "--json",
+    ];
+    args.extend_from_slice(extra);
+    run(dir, &args, &[("SUPPORTBOT_PASSWORD", SECRET)])
+}
+
+#[test]
+fn a_new_host_needs_the_credentials_again_and_gets_nothing_without_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let old = empty_instance();
+    let new = empty_instance();
+    json_ok(&add_at(d, "Prod", &old.base, &[]));
+
+    // Another port is another origin: refused without the password, on the url field.
+    let err = json_err(&run(
+        d,
+        &["integrations", "edit", "Prod", "--url", &new.base, "--json"],
+        &[],
+    ));
+    assert_eq!(err["code"], "validation");
+    let on_url = err["fields"]["url"].as_str().unwrap();
+    assert!(
+        on_url.contains("enter the credentials again") && on_url.contains(&new.base),
+        "{on_url}"
+    );
+    assert!(err["message"]
+        .as_str()
+        .unwrap()
+        .contains("credentials again"));
+    assert!(err["fields"]["password"]
+        .as_str()
+        .unwrap()
+        .contains("SUPPORTBOT_PASSWORD"));
+    let list = json_ok(&run(d, &["integrations", "list", "--json"], &[]));
+    assert_eq!(list[0]["url"], old.base.as_str(), "nothing changed");
+
+    // A sync still goes to the host the password was entered for, and only there.
+    let synced = common::model_ready(d);
+    if synced {
+        json_ok(&run(d, &["sync", "Prod", "--json"], &[]));
+        let to_old = old.requests();
+        assert!(!to_old.is_empty());
+        assert!(to_old
+            .iter()
+            .all(|r| r.header("authorization") == Some(&basic_header("svc.bot", SECRET))));
+    }
+    assert!(new.requests().is_empty(), "{:#?}", new.requests());
+
+    // With the password typed again for it, the new host is accepted and gets only that one.
+    let fresh = "entered-for-the-new-host-7730";
+    let edited = json_ok(&run(
+        d,
+        &["integrations", "edit", "Prod", "--url", &new.base, "--json"],
+        &[("SUPPORTBOT_PASSWORD", fresh)],
+    ));
+    assert_eq!(edited["url"], new.base.as_str());
+    if synced {
+        json_ok(&run(d, &["sync", "Prod", "--json"], &[]));
+        let to_new = new.requests();
+        assert!(!to_new.is_empty());
+        for r in &to_new {
+            assert_eq!(
+                r.header("authorization"),
+                Some(basic_header("svc.bot", fresh).as_str())
+            );
+            assert!(!r.everything().contains(SECRET));
+        }
+    }
+
+    // A change of path or letter case keeps the origin, and the stored password with it.
+    let moved = new.base.replace("http://", "HTTP://") + "/";
+    json_ok(&run(
+        d,
+        &["integrations", "edit", "Prod", "--url", &moved, "--json"],
+        &[],
+    ));
+}
+
+#[test]
+fn plain_http_is_only_for_this_machine_unless_confirmed() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let err = json_err(&add_at(d, "Plain", "http://itsm.example.com", &[]));
+    assert_eq!(err["code"], "validation");
+    let on_url = err["fields"]["url"].as_str().unwrap();
+    assert!(
+        on_url.contains("unencrypted") && on_url.contains("--allow-insecure-http"),
+        "{on_url}"
+    );
+    json_ok(&add_at(
+        d,
+        "Plain",
+        "http://itsm.example.com",
+        &["--allow-insecure-http"],
+    ));
+    for (name, url) in [
+        ("Local", "http://localhost:8080"),
+        ("Loop4", "http://127.0.0.1:8080"),
+        ("Loop6", "http://[::1]:8080"),
+    ] {
+        json_ok(&add_at(d, name, url, &[]));
+    }
+    // Moving an https integration to plain http on another machine needs the same
+    // confirmation (and, being another origin, the password).
+    json_ok(&add_at(d, "Secure", "https://itsm.example.com", &[]));
+    let err = json_err(&run(
+        d,
+        &[
+            "integrations",
+            "edit",
+            "Secure",
+            "--url",
+            "http://itsm.example.com",
+            "--json",
+        ],
+        &[("SUPPORTBOT_PASSWORD", SECRET)],
+    ));
+    assert!(err["fields"]["url"]
+        .as_str()
+        .unwrap()
+        .contains("unencrypted"));
+    json_ok(&run(
+        d,
+        &[
+            "integrations",
+            "edit",
+            "Secure",
+            "--url",
+            "http://itsm.example.com",
+            "--allow-insecure-http",
+            "--json",
+        ],
+        &[("SUPPORTBOT_PASSWORD", SECRET)],
+    ));
+    // Editing something else keeps the accepted http URL as it is.
+    json_ok(&run(
+        d,
+        &[
+            "integrations",
+            "edit",
+            "Plain",
+            "--name",
+            "Plainer",
+            "--json",
+        ],
+        &[],
+    ));
 }

@@ -547,7 +547,8 @@ async fn integrations_and_profiles_in_the_real_window() {
         "the secret is not in the page"
     );
 
-    // Edit the URL, leaving the masked password alone.
+    // Edit the URL to another host: the stored password is never sent there, so the dialog
+    // asks for it again before it saves.
     el(&c, &format!("{card} [data-testid=\"card-edit\"]"))
         .await
         .click()
@@ -560,6 +561,18 @@ async fn integrations_and_profiles_in_the_real_window() {
         "https://acme-prod.service-now.com",
     )
     .await;
+    el(&c, r#"[data-testid="dialog-save"]"#)
+        .await
+        .click()
+        .await
+        .unwrap();
+    text_contains(
+        &c,
+        r#"[data-testid="error-password"]"#,
+        "again for the new host",
+    )
+    .await;
+    type_into(&c, r#"[data-testid="field-password"]"#, SECRET).await;
     el(&c, r#"[data-testid="dialog-save"]"#)
         .await
         .click()

@@ -2,7 +2,8 @@
 
 use clap::{Args as ClapArgs, Subcommand, ValueEnum};
 use supportbot_core::integrations::{
-    AuthType, Filters, Integration, IntegrationPatch, Kind, NewIntegration, SecretField,
+    same_origin, AuthType, Filters, Integration, IntegrationPatch, Kind, NewIntegration,
+    SecretField,
 };
 use supportbot_core::{CoreError, CoreResult, ErrorCode};
 
@@ -17,7 +18,8 @@ pub enum IntegrationsCommand {
     /// SUPPORTBOT_CLIENT_SECRET, or a prompt on a terminal.
     Add(AddArgs),
     /// Change an integration. Only the given flags change; a secret changes only when its
-    /// environment variable is set.
+    /// environment variable is set, except that a URL on another host needs every secret
+    /// again (environment, or a prompt on a terminal).
     Edit(EditArgs),
     /// Remove an integration's connection settings and credentials (synced data stays).
     Remove { name: String },
@@ -81,6 +83,10 @@ pub struct AddArgs {
     /// Sync automatically every N minutes (5 to 10080) while enabled and the app runs.
     #[arg(long, value_name = "N")]
     schedule_minutes: Option<u32>,
+    /// Accept an http:// URL on another machine: credentials and incidents then travel
+    /// unencrypted. Not needed for localhost, 127.0.0.1 or [::1].
+    #[arg(long)]
+    allow_insecure_http: bool,
     #[command(flatten)]
     filters: FilterArgs,
 }
@@ -163,6 +169,8 @@ pub struct EditArgs {
     kind: Option<KindArg>,
     #[arg(long, value_enum)]
     auth: Option<AuthArg>,
+    /// A URL on another host (scheme, host or port) needs the credentials again: set their
+    /// environment variables, or be prompted on a terminal.
     #[arg(long)]
     url: Option<String>,
     #[arg(long)]
@@ -172,6 +180,9 @@ pub struct EditArgs {
     /// Sync automatically every N minutes; 0 turns automatic sync off.
     #[arg(long, value_name = "N")]
     schedule_minutes: Option<u32>,
+    /// Accept a new http:// URL on another machine (unencrypted), as for `add`.
+    #[arg(long)]
+    allow_insecure_http: bool,
     #[command(flatten)]
     filters: FilterArgs,
 }
@@ -213,6 +224,7 @@ pub(crate) fn run(ctx: &Context, cmd: IntegrationsCommand) -> CoreResult<()> {
                 enabled: Some(!a.disabled),
                 schedule_minutes: a.schedule_minutes,
                 filters: a.filters.apply(&Filters::default()),
+                allow_insecure_http: a.allow_insecure_http,
             };
             for (field, var, label) in SECRET_ENV {
                 if auth.secret_fields().contains(&field) {
@@ -238,18 +250,37 @@ pub(crate) fn run(ctx: &Context, cmd: IntegrationsCommand) -> CoreResult<()> {
                     ));
                 }
             }
+            let auth = e.auth.map(AuthType::from).unwrap_or(current.auth);
+            // Another host needs the secrets again (the core refuses the edit without them), so
+            // a terminal asks for them; otherwise only what the environment sets changes.
+            let rehomed = e
+                .url
+                .as_deref()
+                .is_some_and(|url| !same_origin(&current.url, url));
+            let secret = |field: SecretField, var: &str, label: &str| {
+                if rehomed && auth.secret_fields().contains(&field) {
+                    from_env_or_prompt(var, label)
+                } else {
+                    from_env(var)
+                }
+            };
             let patch = IntegrationPatch {
                 name: e.name,
                 url: e.url,
                 auth: e.auth.map(AuthType::from),
                 username: e.username,
                 client_id: e.client_id,
-                password: from_env("SUPPORTBOT_PASSWORD"),
-                token: from_env("SUPPORTBOT_TOKEN"),
-                client_secret: from_env("SUPPORTBOT_CLIENT_SECRET"),
+                password: secret(SecretField::Password, "SUPPORTBOT_PASSWORD", "Password"),
+                token: secret(SecretField::Token, "SUPPORTBOT_TOKEN", "API token"),
+                client_secret: secret(
+                    SecretField::ClientSecret,
+                    "SUPPORTBOT_CLIENT_SECRET",
+                    "Client secret",
+                ),
                 enabled: None,
                 schedule_minutes: e.schedule_minutes,
                 filters: e.filters.apply(&current.filters),
+                allow_insecure_http: e.allow_insecure_http,
             };
             let edited = core
                 .edit_integration(&actor, current.id, patch)

@@ -95,6 +95,7 @@ fn prepare() {
                 enabled: Some(false),
                 schedule_minutes: None,
                 filters: None,
+                allow_insecure_http: false,
             },
         )
         .expect("integration");

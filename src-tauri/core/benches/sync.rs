@@ -119,6 +119,7 @@ async fn main() {
                 enabled: None,
                 schedule_minutes: None,
                 filters: None,
+                allow_insecure_http: false,
             },
         )
         .unwrap()

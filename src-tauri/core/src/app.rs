@@ -1,13 +1,14 @@
 //! `Core`: the one API the desktop UI, the CLI and the tests call. Every operation takes the
 //! acting profile and checks its permission here, not in the callers.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
 use crate::access::{self, Actor, Permission, Profile, Role};
-use crate::error::{CoreError, CoreResult};
+use crate::error::{CoreError, CoreResult, ErrorCode};
 use crate::integrations::{
     self, Candidate, Integration, IntegrationPatch, NewIntegration, SecretField, SecretFlags,
 };
@@ -227,6 +228,7 @@ impl Core {
             schedule_minutes: input.schedule_minutes.filter(|m| *m > 0),
             filters: input.filters.clone().unwrap_or_default(),
             secrets,
+            allow_insecure_http: input.allow_insecure_http,
         };
         let mut conn = self.db.conn();
         let tx = conn.transaction()?;
@@ -285,10 +287,39 @@ impl Core {
                 .clone()
                 .unwrap_or_else(|| current.filters.clone()),
             secrets,
+            // An unencrypted URL accepted before stays accepted while its origin does.
+            allow_insecure_http: patch.allow_insecure_http
+                || patch
+                    .url
+                    .as_deref()
+                    .is_none_or(|url| integrations::same_origin(&current.url, url)),
         };
-        integrations::validate(&mut c, |name| {
+        let typed = |f: SecretField| provided(patch.secret(f)).is_some();
+        let rehomed = match &patch.url {
+            Some(url) => integrations::secrets_for_new_origin(&current.url, url, auth, typed),
+            None => BTreeMap::new(),
+        };
+        let checked = integrations::validate(&mut c, |name| {
             Ok(integrations::find_by_name(&tx, name)?.is_some_and(|other| other.id != id))
-        })?;
+        });
+        match checked {
+            // One answer listing every input to fix, the secrets for the new host among them.
+            Err(mut e) if e.code == ErrorCode::Validation && !rehomed.is_empty() => {
+                for (field, message) in rehomed {
+                    e.fields.entry(field).or_insert(message);
+                }
+                return Err(e);
+            }
+            Err(e) => return Err(e),
+            Ok(()) if !rehomed.is_empty() => {
+                let message = rehomed.get("url").cloned().unwrap_or_default();
+                let mut e = CoreError::invalid(rehomed);
+                // The URL's message says what to do about all of them.
+                e.message = message;
+                return Err(e);
+            }
+            Ok(()) => {}
+        }
         integrations::update(&tx, id, &c)?;
         let writes: Vec<(SecretField, &SecretString)> = auth
             .secret_fields()
@@ -412,6 +443,7 @@ impl Core {
                         password: true,
                         ..SecretFlags::default()
                     },
+                    allow_insecure_http: false,
                 };
                 integrations::validate(&mut c, |n| {
                     Ok(integrations::find_by_name(&tx, n)?.is_some())

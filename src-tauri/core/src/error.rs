@@ -58,6 +58,15 @@ pub enum ErrorCode {
     /// A chat command does not apply in the conversation's state (e.g. cancelling a wait that
     /// is not waiting); the message says why.
     ChatRefused,
+    /// The system answered with a redirect the app does not follow: to another origin (where
+    /// the credentials must not go), or a chain longer than the few same-origin hops allowed.
+    /// The message names the new location.
+    RedirectRefused,
+    /// A response body was larger than the cap (64 MB by default); reading stopped there.
+    ResponseTooLarge,
+    /// Paging made no progress: the system answered the same records again instead of the
+    /// next page, or endless pages without new records.
+    PagingStalled,
     Internal,
 }
 
@@ -86,6 +95,9 @@ impl ErrorCode {
             ErrorCode::Cancelled => "cancelled",
             ErrorCode::VaRejected => "va_rejected",
             ErrorCode::ChatRefused => "chat_refused",
+            ErrorCode::RedirectRefused => "redirect_refused",
+            ErrorCode::ResponseTooLarge => "response_too_large",
+            ErrorCode::PagingStalled => "paging_stalled",
             ErrorCode::Internal => "internal",
         }
     }

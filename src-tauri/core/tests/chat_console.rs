@@ -933,6 +933,7 @@ async fn the_bot_answers_with_citations_from_a_synced_knowledge_base() {
                 enabled: None,
                 schedule_minutes: None,
                 filters: None,
+                allow_insecure_http: false,
             },
         )
         .unwrap()

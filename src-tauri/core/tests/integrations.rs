@@ -23,6 +23,7 @@ fn new(kind: Kind, auth: AuthType, url: &str) -> NewIntegration {
         enabled: None,
         schedule_minutes: None,
         filters: None,
+        allow_insecure_http: false,
     }
 }
 
@@ -242,13 +243,14 @@ fn edit_keeps_untouched_secrets_and_replaces_typed_ones() {
             &a,
             i.id,
             IntegrationPatch {
-                url: Some("https://other.service-now.com".into()),
+                // The same origin: a path and letter case change keeps the stored password.
+                url: Some("https://EXAMPLE.service-now.com/now".into()),
                 password: secret(""),
                 ..Default::default()
             },
         )
         .unwrap();
-    assert_eq!(edited.url, "https://other.service-now.com");
+    assert_eq!(edited.url, "https://EXAMPLE.service-now.com/now");
     let kept = core
         .integration_secret(i.id, SecretField::Password)
         .unwrap()
@@ -269,6 +271,129 @@ fn edit_keeps_untouched_secrets_and_replaces_typed_ones() {
         .unwrap()
         .unwrap();
     assert_eq!(replaced.expose_secret(), "second-password");
+}
+
+#[test]
+fn a_url_on_another_origin_needs_every_secret_again() {
+    let (_dir, core) = file_core();
+    let a = admin(&core);
+    let mut input = new(
+        Kind::Servicenow,
+        AuthType::Oauth2,
+        "https://a.service-now.com",
+    );
+    input.username = Some("svc".into());
+    input.client_id = Some("client".into());
+    input.password = secret("pw");
+    input.client_secret = secret("cs");
+    let i = core.add_integration(&a, input).unwrap();
+    for (url, password, client_secret, refused) in [
+        // Another host, scheme or port, with no secret or only one of the two typed again.
+        (
+            "https://b.service-now.com",
+            None,
+            None,
+            vec!["password", "client_secret"],
+        ),
+        (
+            "http://a.service-now.com",
+            secret("pw2"),
+            None,
+            vec!["client_secret"],
+        ),
+        (
+            "https://a.service-now.com:8443",
+            None,
+            secret("cs2"),
+            vec!["password"],
+        ),
+    ] {
+        let err = core
+            .edit_integration(
+                &a,
+                i.id,
+                IntegrationPatch {
+                    url: Some(url.into()),
+                    password,
+                    client_secret,
+                    allow_insecure_http: true,
+                    ..Default::default()
+                },
+            )
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::Validation, "{url}");
+        assert!(
+            err.message.contains("enter the credentials again"),
+            "{err:?}"
+        );
+        assert!(err.fields["url"].contains("another host"), "{err:?}");
+        for field in refused {
+            assert!(
+                err.fields[field].contains("again for the new host"),
+                "{url}: {err:?}"
+            );
+        }
+        let unchanged = core.integration(&a, i.id).unwrap();
+        assert_eq!(unchanged.url, "https://a.service-now.com");
+        let kept = core
+            .integration_secret(i.id, SecretField::Password)
+            .unwrap();
+        assert_eq!(kept.unwrap().expose_secret(), "pw");
+    }
+    // Other problems are reported in the same answer.
+    let err = core
+        .edit_integration(
+            &a,
+            i.id,
+            IntegrationPatch {
+                url: Some("https://b.service-now.com".into()),
+                name: Some(String::new()),
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+    assert!(err.fields.contains_key("name") && err.fields.contains_key("password"));
+    // Both typed again: accepted, and only the new values are stored.
+    let moved = core
+        .edit_integration(
+            &a,
+            i.id,
+            IntegrationPatch {
+                url: Some("https://b.service-now.com".into()),
+                password: secret("pw-b"),
+                client_secret: secret("cs-b"),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(moved.url, "https://b.service-now.com");
+    let stored = |f| core.integration_secret(i.id, f).unwrap().unwrap();
+    assert_eq!(stored(SecretField::Password).expose_secret(), "pw-b");
+    assert_eq!(stored(SecretField::ClientSecret).expose_secret(), "cs-b");
+}
+
+#[test]
+fn plain_http_needs_a_confirmation_except_on_this_machine() {
+    let (_dir, core) = file_core();
+    let a = admin(&core);
+    let mut input = basic("Plain", "pw");
+    input.url = "http://itsm.example.com".into();
+    let err = core.add_integration(&a, input.clone()).unwrap_err();
+    assert!(err.fields["url"].contains("unencrypted"), "{err:?}");
+    input.allow_insecure_http = true;
+    core.add_integration(&a, input).unwrap();
+    for (name, url) in [
+        ("L1", "http://localhost"),
+        ("L2", "http://127.0.0.2:8080"),
+        ("L3", "http://[::1]:9000/sn"),
+    ] {
+        let mut local = basic(name, "pw");
+        local.url = url.into();
+        core.add_integration(&a, local).unwrap();
+    }
+    let mut lookalike = basic("Lookalike", "pw");
+    lookalike.url = "http://localhost.example.com".into();
+    assert!(core.add_integration(&a, lookalike).is_err());
 }
 
 #[test]

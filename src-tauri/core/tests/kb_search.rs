@@ -185,6 +185,7 @@ async fn fixture_with(names: &[&str]) -> Option<Fixture> {
                     enabled: None,
                     schedule_minutes: None,
                     filters: None,
+                    allow_insecure_http: false,
                 },
             )
             .unwrap()

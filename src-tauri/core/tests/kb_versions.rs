@@ -71,6 +71,7 @@ async fn fixture(incidents: usize) -> Option<Fixture> {
                 enabled: None,
                 schedule_minutes: None,
                 filters: None,
+                allow_insecure_http: false,
             },
         )
         .unwrap()

@@ -58,6 +58,7 @@ async fn fixture(incidents: usize, user: &str, password: &str) -> Option<Fixture
                 enabled: None,
                 schedule_minutes: None,
                 filters: None,
+                allow_insecure_http: false,
             },
         )
         .unwrap()
@@ -250,6 +251,8 @@ async fn forbidden_and_unreachable_are_reported_with_their_codes() {
             f.id,
             IntegrationPatch {
                 url: Some(format!("http://127.0.0.1:{dead}")),
+                // Another origin: the password must be entered again for it.
+                password: Some(SecretString::from("no.access".to_owned())),
                 ..Default::default()
             },
         )

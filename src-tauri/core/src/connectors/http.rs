@@ -1,13 +1,15 @@
 //! The HTTP client every connector shares, and the one place requests are sent, retried,
 //! cancelled and turned into [`Reply`]s or [`CoreError`]s.
 //!
-//! Invariant: only this module sleeps between attempts or classifies transport failures; the
-//! connectors decide what a 4xx means for their system.
+//! Invariants: only this module sleeps between attempts or classifies transport failures; the
+//! connectors decide what a 4xx means for their system. No redirect leaves the origin a request
+//! was sent to, so credentials (headers, an OAuth form) reach only the host they were entered
+//! for; and no body is read past a size cap, so a broken or hostile server cannot exhaust memory.
 
 use std::error::Error as _;
 use std::time::{Duration, SystemTime};
 
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, LOCATION};
 use reqwest::{RequestBuilder, StatusCode};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
@@ -22,14 +24,40 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// ServiceNow cancels transactions after 60 s; waiting longer for one answer is pointless.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// A reqwest client with the app's timeouts, user agent and rustls.
+/// Redirects followed within the origin of a request; a longer chain is refused.
+pub const MAX_REDIRECTS: usize = 3;
+/// The default cap on one response body: far above any page the connectors ask for (a 10,000
+/// row Table API page is a few MB), far below what would strain the machine.
+pub const MAX_RESPONSE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// A reqwest client with the app's timeouts, user agent, rustls and redirect policy.
 pub fn client() -> CoreResult<reqwest::Client> {
     reqwest::Client::builder()
         .user_agent(USER_AGENT)
         .connect_timeout(CONNECT_TIMEOUT)
         .timeout(REQUEST_TIMEOUT)
+        .redirect(redirect_policy())
         .build()
         .map_err(|e| CoreError::internal(format!("Cannot set up the HTTP client: {e}")))
+}
+
+/// Follows a redirect only to the origin (scheme, host, port) of the first request, at most
+/// [`MAX_REDIRECTS`] times; anything else stops, and [`Http::send`] refuses the 3xx it then
+/// sees. reqwest's default follows ten redirects to any host and, on a 307/308, sends the body
+/// (an OAuth form with the client secret and password) and custom headers (the Virtual Agent's
+/// `token`) again: it drops only `Authorization` and cookies.
+fn redirect_policy() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let previous = attempt.previous();
+        let same_origin = previous
+            .first()
+            .is_some_and(|first| first.origin() == attempt.url().origin());
+        if same_origin && previous.len() <= MAX_REDIRECTS {
+            attempt.follow()
+        } else {
+            attempt.stop()
+        }
+    })
 }
 
 /// One attempt of a request, as the request builder sees it.
@@ -120,6 +148,9 @@ pub(crate) struct Http {
     pub cancel: CancellationToken,
     /// "ServiceNow" or "Jira", for messages.
     pub system: &'static str,
+    /// The most bytes one response body may have ([`MAX_RESPONSE_BYTES`] unless a caller
+    /// chose otherwise).
+    pub max_body: u64,
 }
 
 impl Http {
@@ -140,8 +171,21 @@ impl Http {
             backoff.attempts = attempt.number;
             let request = build(&attempt);
             let outcome = tokio::select! {
-                outcome = fetch(request, attempt) => outcome,
+                outcome = self.fetch(what, request, attempt) => outcome,
                 () = self.cancel.cancelled() => return Err(cancelled()),
+            };
+            let outcome = match outcome {
+                Ok(reply) => Ok(reply),
+                Err(Failure::Retry(failure)) => Err(failure),
+                Err(Failure::Stop(e)) => {
+                    tracing::warn!(
+                        what,
+                        attempt = attempt.number,
+                        code = e.code.as_str(),
+                        "itsm request refused"
+                    );
+                    return Err(e);
+                }
             };
             let failure = match outcome {
                 Ok(reply) => match classify(reply) {
@@ -248,39 +292,151 @@ fn give_up(system: &str, what: &str, failure: &Transient, reason: &str) -> CoreE
     }
 }
 
-/// Sends one request and reads the whole body.
-async fn fetch(request: RequestBuilder, attempt: Attempt) -> Result<Reply, Transient> {
-    let response = request.send().await.map_err(transport)?;
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = response.bytes().await.map_err(|e| {
-        if e.is_timeout() {
-            transport(e)
-        } else {
-            Transient::Malformed {
-                detail: format!(
-                    "HTTP {}: the body was cut short ({})",
-                    status.as_u16(),
-                    chain(&e)
-                ),
-            }
+/// Why one attempt produced no reply.
+enum Failure {
+    /// Worth another attempt (within the retry budget).
+    Retry(Transient),
+    /// Final: another attempt would meet the same redirect or the same oversized body.
+    Stop(CoreError),
+}
+
+impl Http {
+    /// Sends one request and reads its body, up to [`Http::max_body`] bytes.
+    async fn fetch(
+        &self,
+        what: &str,
+        request: RequestBuilder,
+        attempt: Attempt,
+    ) -> Result<Reply, Failure> {
+        let mut response = request
+            .send()
+            .await
+            .map_err(|e| Failure::Retry(transport(e)))?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        if status.is_redirection() {
+            // The policy stopped here: the location is another origin, or one hop too many.
+            return Err(Failure::Stop(redirect_refused(
+                self.system,
+                what,
+                response.url(),
+                status,
+                &headers,
+            )));
         }
-    })?;
-    let body = serde_json::from_slice::<Value>(&bytes).ok();
-    let snippet = if body.is_none() {
-        String::from_utf8_lossy(&bytes[..bytes.len().min(200)])
-            .trim()
-            .to_owned()
-    } else {
-        String::new()
+        let too_large = || {
+            Failure::Stop(error(
+                ErrorCode::ResponseTooLarge,
+                format!(
+                    "{} sent an answer larger than {} MB, so the app stopped reading it. No page \
+                     the app asks for is that large: check that the URL points at the instance \
+                     itself and not at a proxy or download server.",
+                    self.system,
+                    self.max_body / (1024 * 1024)
+                ),
+                format!(
+                    "{what}: HTTP {}: more than {} bytes",
+                    status.as_u16(),
+                    self.max_body
+                ),
+            ))
+        };
+        if response.content_length().is_some_and(|n| n > self.max_body) {
+            return Err(too_large());
+        }
+        // Chunk by chunk, so an endless body costs at most the cap before it is refused.
+        let mut bytes: Vec<u8> = Vec::new();
+        loop {
+            let chunk = response.chunk().await.map_err(|e| {
+                Failure::Retry(if e.is_timeout() {
+                    transport(e)
+                } else {
+                    Transient::Malformed {
+                        detail: format!(
+                            "HTTP {}: the body was cut short ({})",
+                            status.as_u16(),
+                            chain(&e)
+                        ),
+                    }
+                })
+            })?;
+            let Some(chunk) = chunk else { break };
+            if bytes.len() as u64 + chunk.len() as u64 > self.max_body {
+                return Err(too_large());
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        let body = serde_json::from_slice::<Value>(&bytes).ok();
+        let snippet = if body.is_none() {
+            String::from_utf8_lossy(&bytes[..bytes.len().min(200)])
+                .trim()
+                .to_owned()
+        } else {
+            String::new()
+        };
+        Ok(Reply {
+            status,
+            headers,
+            body,
+            snippet,
+            attempt,
+        })
+    }
+}
+
+/// The error for a redirect the policy did not follow, naming where it pointed.
+fn redirect_refused(
+    system: &str,
+    what: &str,
+    from: &url::Url,
+    status: StatusCode,
+    headers: &HeaderMap,
+) -> CoreError {
+    let to = headers
+        .get(LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|location| from.join(location).ok());
+    let detail = format!(
+        "{what}: HTTP {} from {} to {}",
+        status.as_u16(),
+        shown(from),
+        to.as_ref().map_or_else(|| "nowhere".to_owned(), shown)
+    );
+    let message = match &to {
+        Some(to) if to.origin() != from.origin() => format!(
+            "{system} redirected the request to {} — check the URL; credentials were not sent \
+             there. Enter the address the instance answers on itself (for example its https:// \
+             address), not one that forwards elsewhere.",
+            shown(to)
+        ),
+        Some(to) => format!(
+            "{system} redirected the request more than {MAX_REDIRECTS} times (last to {}). Check \
+             the URL: enter the address the instance answers on itself.",
+            shown(to)
+        ),
+        None => format!(
+            "{system} answered with a redirect (HTTP {}) without a usable location. Check the URL.",
+            status.as_u16()
+        ),
     };
-    Ok(Reply {
-        status,
-        headers,
-        body,
-        snippet,
-        attempt,
-    })
+    error(ErrorCode::RedirectRefused, message, detail)
+}
+
+/// A URL for messages: scheme, host, port and at most 80 characters of path. The query is left
+/// out: a login redirect can carry tokens or state there.
+fn shown(url: &url::Url) -> String {
+    let mut text = url.origin().ascii_serialization();
+    let path = url.path();
+    if path.chars().count() > 80 {
+        text.extend(path.chars().take(80));
+        text.push('…');
+    } else {
+        text.push_str(path);
+    }
+    if url.query().is_some() {
+        text.push_str("?…");
+    }
+    text
 }
 
 /// Splits replies into what the connector interprets and what is retried.

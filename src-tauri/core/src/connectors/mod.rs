@@ -23,11 +23,13 @@
 //! `Debug` output.
 //!
 //! Code map: `http` (client, send + retry + error mapping), `retry` (policy and waits),
-//! `oauth` (ServiceNow tokens), `servicenow`, `jira`, `text` (dates, ADF, wiki markup).
+//! `oauth` (ServiceNow tokens), `servicenow/` and `jira/` (one folder per system, split by job:
+//! requests, paging, records, queries), `text` (dates, ADF, wiki markup).
 
 pub(crate) mod http;
 mod jira;
 pub(crate) mod oauth;
+mod progress;
 pub(crate) mod retry;
 mod servicenow;
 mod text;
@@ -39,7 +41,9 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 pub use tokio_util::sync::CancellationToken;
 
-pub use self::http::{client, CONNECT_TIMEOUT, REQUEST_TIMEOUT, USER_AGENT};
+pub use self::http::{
+    client, CONNECT_TIMEOUT, MAX_REDIRECTS, MAX_RESPONSE_BYTES, REQUEST_TIMEOUT, USER_AGENT,
+};
 pub use self::jira::{Jira, JiraFlavour};
 pub use self::retry::RetryPolicy;
 pub use self::servicenow::ServiceNow;
@@ -198,8 +202,11 @@ pub struct ConnectorOptions {
     /// Later pages never rewind, so keep one connector for a whole run. `None`: 60 s for
     /// ServiceNow, 2 min for Jira.
     pub resume_overlap: Option<Duration>,
-    /// An HTTP client to share (connection pool); a new one is built when absent.
+    /// An HTTP client to share (connection pool); a new one is built when absent. Build it
+    /// with [`client`]: its redirect policy is what keeps credentials on their origin.
     pub client: Option<reqwest::Client>,
+    /// The most bytes one response body may have; `None`: [`MAX_RESPONSE_BYTES`] (64 MB).
+    pub max_response_bytes: Option<u64>,
 }
 
 /// A connector to one integration's system.

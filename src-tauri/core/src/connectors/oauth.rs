@@ -176,25 +176,33 @@ fn parse_tokens(body: &Value, previous_refresh: Option<SecretString>) -> CoreRes
         .filter(|t| !t.is_empty())
         .map(|t| SecretString::from(t.to_owned()))
         .or(previous_refresh);
-    // Default lifetime of a real instance when the field is missing.
+    // Default lifetime of a real instance when the field is missing or not a number.
     let expires_in = body
         .get("expires_in")
         .and_then(|v| {
             v.as_u64()
-                .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+                .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
         })
         .unwrap_or(1799);
+    let now = Instant::now();
     Ok(Tokens {
         access: SecretString::from(access.to_owned()),
         refresh,
-        refresh_at: Instant::now() + refresh_after(expires_in),
+        // `checked_add` as well: an `Instant` far in the future can overflow on some platforms.
+        refresh_at: now.checked_add(refresh_after(expires_in)).unwrap_or(now),
     })
 }
 
-/// Refresh at 80 % of the lifetime or a minute before expiry, whichever comes first.
+/// The longest token lifetime believed: a server may say anything, and a token kept for
+/// longer than a day is renewed anyway (a refresh costs one request).
+const MAX_LIFETIME_S: u64 = 24 * 3600;
+
+/// Refresh at 80 % of the lifetime or a minute before expiry, whichever comes first; an
+/// absurd lifetime counts as [`MAX_LIFETIME_S`], so no arithmetic here can overflow.
 fn refresh_after(expires_in: u64) -> Duration {
-    let by_share = expires_in * 4 / 5;
-    let by_margin = expires_in.saturating_sub(60);
+    let lifetime = expires_in.min(MAX_LIFETIME_S);
+    let by_share = lifetime * 4 / 5;
+    let by_margin = lifetime.saturating_sub(60);
     Duration::from_secs(by_share.min(by_margin))
 }
 
@@ -207,5 +215,22 @@ mod tests {
         assert_eq!(refresh_after(1799), Duration::from_secs(1439));
         assert_eq!(refresh_after(100), Duration::from_secs(40));
         assert_eq!(refresh_after(30), Duration::ZERO);
+    }
+
+    #[test]
+    fn absurd_lifetimes_neither_overflow_nor_keep_a_token_for_ages() {
+        let limit = refresh_after(MAX_LIFETIME_S);
+        assert_eq!(refresh_after(u64::MAX), limit);
+        assert_eq!(refresh_after(u64::MAX / 4 + 7), limit);
+        assert!(limit < Duration::from_secs(MAX_LIFETIME_S));
+        for body in [
+            serde_json::json!({"access_token": "a", "expires_in": u64::MAX}),
+            serde_json::json!({"access_token": "a", "expires_in": "18446744073709551615"}),
+            serde_json::json!({"access_token": "a", "expires_in": -5}),
+            serde_json::json!({"access_token": "a", "expires_in": "soon"}),
+        ] {
+            let tokens = parse_tokens(&body, None).unwrap();
+            assert!(tokens.refresh_at <= Instant::now() + limit);
+        }
     }
 }

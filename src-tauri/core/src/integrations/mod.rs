@@ -9,4 +9,5 @@ pub use model::{
     SecretFlags, SyncError, SyncStatus,
 };
 pub(crate) use repo::{delete, find_by_name, get, insert, list, set_enabled, update};
-pub(crate) use validate::{validate, Candidate};
+pub use validate::same_origin;
+pub(crate) use validate::{secrets_for_new_origin, validate, Candidate};

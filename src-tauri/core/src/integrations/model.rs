@@ -229,10 +229,16 @@ pub struct NewIntegration {
     pub schedule_minutes: Option<u32>,
     #[serde(default)]
     pub filters: Option<Filters>,
+    /// The user confirmed an `http://` URL on a host other than this machine, where the
+    /// credentials and incidents travel unencrypted. Without it such a URL is refused.
+    #[serde(default)]
+    pub allow_insecure_http: bool,
 }
 
 /// Input of Edit / `integrations edit`: absent fields keep their value; a secret left absent (or
-/// null) keeps the stored one, a value replaces it.
+/// null) keeps the stored one, a value replaces it, except that a URL on another origin
+/// (scheme, host, port) needs every secret again: a stored one is never sent to a host it was
+/// not entered for.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct IntegrationPatch {
     #[serde(default)]
@@ -259,6 +265,10 @@ pub struct IntegrationPatch {
     /// Replaces every filter when present.
     #[serde(default)]
     pub filters: Option<Filters>,
+    /// As for [`NewIntegration::allow_insecure_http`]; needed when the edit changes the URL to
+    /// an unencrypted one on another machine.
+    #[serde(default)]
+    pub allow_insecure_http: bool,
 }
 
 impl NewIntegration {

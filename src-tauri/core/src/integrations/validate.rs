@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::model::{AuthType, Filters, Kind, SecretFlags};
+use super::model::{AuthType, Filters, Kind, SecretField, SecretFlags};
 use crate::error::{CoreError, CoreResult, ErrorCode};
 
 /// The values an integration will have once saved (new input, or stored values merged with an
@@ -21,6 +21,9 @@ pub(crate) struct Candidate {
     pub filters: Filters,
     /// Which secrets will be set after saving (typed now, or already stored).
     pub secrets: SecretFlags,
+    /// An `http://` URL on another machine is accepted: the user confirmed it, or an edit
+    /// keeps the origin that was accepted before.
+    pub allow_insecure_http: bool,
 }
 
 const MAX_NAME: usize = 80;
@@ -69,7 +72,7 @@ pub(crate) fn validate(
         );
     }
 
-    if let Some(msg) = url_problem(&c.url, c.kind) {
+    if let Some(msg) = url_problem(&c.url, c.kind, c.allow_insecure_http) {
         err("url", msg);
     }
 
@@ -208,7 +211,7 @@ fn trimmed(v: Option<String>) -> Option<String> {
     v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
 }
 
-fn url_problem(raw: &str, kind: Kind) -> Option<String> {
+fn url_problem(raw: &str, kind: Kind, allow_insecure_http: bool) -> Option<String> {
     let example = match kind {
         Kind::Servicenow => "https://company.service-now.com",
         Kind::Jira => "https://company.atlassian.net",
@@ -244,5 +247,81 @@ fn url_problem(raw: &str, kind: Kind) -> Option<String> {
             "Enter only the base address, without ?query or #fragment, e.g. {example}."
         ));
     }
+    if url.scheme() == "http" && !is_loopback(&url) && !allow_insecure_http {
+        return Some(format!(
+            "http:// would send the credentials and incidents unencrypted: use the https:// \
+             address, e.g. {example}. Only this machine (localhost, 127.0.0.1, [::1]) may use \
+             http:// without confirming; to accept the risk anyway, confirm the insecure \
+             connection (CLI: --allow-insecure-http)."
+        ));
+    }
     None
+}
+
+/// Whether the URL names this machine, where unencrypted traffic never crosses a network.
+/// Only the literal name `localhost`: another name ending in `.localhost` is resolved by
+/// whatever DNS the machine uses.
+pub(crate) fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// Whether two URLs share scheme, host and port; unparsable URLs share nothing.
+pub fn same_origin(a: &str, b: &str) -> bool {
+    match (url::Url::parse(a.trim()), url::Url::parse(b.trim())) {
+        (Ok(a), Ok(b)) => {
+            let origin = a.origin();
+            origin.is_tuple() && origin == b.origin()
+        }
+        _ => false,
+    }
+}
+
+/// The inputs to fix when an edit moves an integration to another origin without the secrets
+/// being typed again: stored secrets were entered for the old host and are never sent to
+/// another, whoever changed the URL. Empty when the origin stays (a path or letter-case
+/// change), the new URL is invalid (reported by [`validate`]), or every secret was typed.
+pub(crate) fn secrets_for_new_origin(
+    old_url: &str,
+    new_url: &str,
+    auth: AuthType,
+    typed: impl Fn(SecretField) -> bool,
+) -> BTreeMap<String, String> {
+    let mut fields = BTreeMap::new();
+    let Ok(new) = url::Url::parse(new_url.trim()) else {
+        return fields;
+    };
+    if same_origin(old_url, new_url) {
+        return fields;
+    }
+    let missing: Vec<SecretField> = auth
+        .secret_fields()
+        .iter()
+        .copied()
+        .filter(|f| !typed(*f))
+        .collect();
+    if missing.is_empty() {
+        return fields;
+    }
+    let names: Vec<&str> = missing.iter().map(|f| f.label()).collect();
+    fields.insert(
+        "url".to_owned(),
+        format!(
+            "The URL now points at another host ({}): enter the credentials again for it ({}). \
+             Stored credentials are only sent to the host they were entered for.",
+            new.origin().ascii_serialization(),
+            names.join(" and ")
+        ),
+    );
+    for field in missing {
+        fields.insert(
+            field.as_str().to_owned(),
+            format!("Enter the {} again for the new host.", field.label()),
+        );
+    }
+    fields
 }

@@ -39,6 +39,7 @@ pub fn basic(name: &str, password: &str) -> NewIntegration {
         enabled: None,
         schedule_minutes: None,
         filters: None,
+        allow_insecure_http: false,
     }
 }
 

@@ -447,3 +447,98 @@ describe('IntegrationDialog: modal behaviour', () => {
     expect(api.integrationAdd).not.toHaveBeenCalled();
   });
 });
+
+describe('IntegrationDialog: a URL on another host', () => {
+  function setupEdit(over: Partial<Integration> = {}) {
+    const integration = makeIntegration(over);
+    render(IntegrationDialog, {
+      props: { integration, secretStoreLabel: 'OS keyring', onclose: vi.fn(), onsaved: vi.fn() },
+    });
+    vi.mocked(api.integrationEdit).mockResolvedValue(integration);
+    return { integration, user: userEvent.setup() };
+  }
+  const lastPatch = () => vi.mocked(api.integrationEdit).mock.calls.at(-1)?.[1];
+  const dialog = () => screen.getByTestId('integration-dialog');
+
+  async function setUrl(user: ReturnType<typeof userEvent.setup>, url: string) {
+    await user.clear(screen.getByTestId('field-url'));
+    await user.type(screen.getByTestId('field-url'), url);
+  }
+
+  it('asks for the password again and refuses to save without it', async () => {
+    const { user } = setupEdit();
+    expect(screen.getByTestId('field-password')).toHaveAttribute('placeholder', '•••••••• (stored)');
+    await setUrl(user, 'https://other.service-now.com');
+    // The stored password no longer counts: no "(stored)" placeholder, a hint to enter it again.
+    expect(screen.getByTestId('field-password')).toHaveAttribute('placeholder', '');
+    expect(dialog()).toHaveTextContent('Another host: enter the credentials again below.');
+    expect(dialog()).toHaveTextContent('Enter it again for the new host.');
+    expect(dialog()).not.toHaveTextContent('Leave empty to keep the stored value.');
+
+    await user.click(screen.getByTestId('dialog-save'));
+    expect(api.integrationEdit).not.toHaveBeenCalled();
+    expect(screen.getByTestId('error-url')).toHaveTextContent('enter the credentials again');
+    expect(screen.getByTestId('field-url')).toHaveAttribute('aria-invalid', 'true');
+    expect(screen.getByTestId('error-password')).toHaveTextContent('Enter the password again for the new host.');
+
+    await user.type(screen.getByTestId('field-password'), 'new-host-password');
+    await user.click(screen.getByTestId('dialog-save'));
+    expect(lastPatch()).toMatchObject({ url: 'https://other.service-now.com', password: 'new-host-password' });
+  });
+
+  it('keeps the stored password for a path or letter-case change', async () => {
+    const { user } = setupEdit();
+    await setUrl(user, 'https://ACME.service-now.com/now');
+    expect(dialog()).toHaveTextContent('Leave empty to keep the stored value.');
+    await user.click(screen.getByTestId('dialog-save'));
+    expect(lastPatch()).toMatchObject({ url: 'https://ACME.service-now.com/now', password: null });
+  });
+
+  it('needs both OAuth secrets again, and a new port counts as another host', async () => {
+    const { user } = setupEdit({
+      auth: 'oauth2',
+      client_id: 'client',
+      secrets: { password: true, token: false, client_secret: true },
+    });
+    await setUrl(user, 'https://acme.service-now.com:8443');
+    await user.type(screen.getByTestId('field-password'), 'pw');
+    await user.click(screen.getByTestId('dialog-save'));
+    expect(api.integrationEdit).not.toHaveBeenCalled();
+    expect(screen.getByTestId('error-client_secret')).toHaveTextContent('again for the new host');
+    expect(screen.queryByTestId('error-password')).not.toBeInTheDocument();
+  });
+
+  it("shows the core's refusal next to the URL and the password", async () => {
+    const { user } = setupEdit();
+    vi.mocked(api.integrationEdit).mockRejectedValueOnce({
+      code: 'validation',
+      message: 'The URL now points at another host (https://other.service-now.com): enter the credentials again for it (password).',
+      fields: {
+        url: 'The URL now points at another host (https://other.service-now.com): enter the credentials again for it (password).',
+        password: 'Enter the password again for the new host.',
+      },
+    });
+    // The client check passes (a password is typed); what the core answers is what is shown.
+    await setUrl(user, 'https://other.service-now.com');
+    await user.type(screen.getByTestId('field-password'), 'x');
+    await user.click(screen.getByTestId('dialog-save'));
+    expect(await screen.findByTestId('error-url')).toHaveTextContent('https://other.service-now.com');
+    expect(screen.getByTestId('error-password')).toHaveTextContent('again for the new host');
+    expect(screen.queryByTestId('dialog-error')).not.toBeInTheDocument();
+  });
+
+  it('asks to confirm plain http:// on another machine, but not on this one', async () => {
+    const { user } = setupEdit();
+    await setUrl(user, 'http://127.0.0.1:8080');
+    expect(screen.queryByTestId('field-allow_insecure_http')).not.toBeInTheDocument();
+
+    await setUrl(user, 'http://itsm.example.com');
+    await user.type(screen.getByTestId('field-password'), 'pw');
+    await user.click(screen.getByTestId('dialog-save'));
+    expect(api.integrationEdit).not.toHaveBeenCalled();
+    expect(screen.getByTestId('error-url')).toHaveTextContent('unencrypted');
+    await user.click(screen.getByTestId('field-allow_insecure_http'));
+    await user.click(screen.getByTestId('dialog-save'));
+    expect(lastPatch()).toMatchObject({ url: 'http://itsm.example.com', allow_insecure_http: true });
+  });
+});

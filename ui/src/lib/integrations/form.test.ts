@@ -5,7 +5,9 @@ import {
   emptyForm,
   formFromIntegration,
   isHttpUrl,
+  isInsecureHttp,
   parseList,
+  sameOrigin,
   scheduleOptions,
   summarizeFilters,
   toFilters,
@@ -14,6 +16,28 @@ import {
   validate,
 } from './form';
 import { makeIntegration } from '../../test/fixtures';
+
+describe('origins', () => {
+  it('counts scheme, host and port, not path or letter case', () => {
+    const url = 'https://acme.service-now.com';
+    expect(sameOrigin(url, 'https://ACME.service-now.com/now/')).toBe(true);
+    expect(sameOrigin(url, 'https://acme.service-now.com:443')).toBe(true);
+    expect(sameOrigin(url, 'https://other.service-now.com')).toBe(false);
+    expect(sameOrigin(url, 'http://acme.service-now.com')).toBe(false);
+    expect(sameOrigin(url, 'https://acme.service-now.com:8443')).toBe(false);
+    // Half-typed: nothing moved yet.
+    expect(sameOrigin(url, 'https://')).toBe(true);
+  });
+
+  it('finds plain http:// on another machine only', () => {
+    expect(isInsecureHttp('http://itsm.example.com')).toBe(true);
+    expect(isInsecureHttp('http://localhost.example.com')).toBe(true);
+    for (const local of ['http://localhost:8080', 'http://127.0.0.1', 'http://127.3.2.1:1', 'http://[::1]:9000']) {
+      expect(isInsecureHttp(local)).toBe(false);
+    }
+    expect(isInsecureHttp('https://itsm.example.com')).toBe(false);
+  });
+});
 
 describe('form logic', () => {
   it('restricts auth types per kind', () => {

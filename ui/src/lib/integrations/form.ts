@@ -26,6 +26,8 @@ export interface FormValues {
   /** Automatic sync interval in minutes; 0 = off (manual only). */
   schedule_minutes: number;
   filters: FilterValues;
+  /** The user accepted an unencrypted http:// URL on another machine. */
+  allow_insecure_http: boolean;
 }
 
 /** The "Filters" inputs as typed: lists are comma-separated text, dates are `YYYY-MM-DD`. */
@@ -113,6 +115,48 @@ export function isHttpUrl(value: string): boolean {
   }
 }
 
+/** `scheme://host:port` of a URL (host lower-cased, default port left out), or null. */
+export function originOf(value: string): string | null {
+  try {
+    const u = new URL(value.trim());
+    return u.protocol === 'http:' || u.protocol === 'https:' ? u.origin : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Whether an edited URL stays on the origin (scheme, host, port) the stored secrets were
+ * entered for. A path or letter-case change does; an invalid URL does not move anything yet.
+ */
+export function sameOrigin(before: string, after: string): boolean {
+  const next = originOf(after);
+  return next === null || next === originOf(before);
+}
+
+/** An http:// URL on another machine: credentials would cross the network unencrypted. */
+export function isInsecureHttp(value: string): boolean {
+  try {
+    const u = new URL(value.trim());
+    if (u.protocol !== 'http:') return false;
+    const host = u.hostname.toLowerCase();
+    return !(host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host));
+  } catch {
+    return false;
+  }
+}
+
+export const NEW_HOST_MESSAGE =
+  'The URL now points at another host: enter the credentials again for it. Stored credentials are only sent to the host they were entered for.';
+export const INSECURE_HTTP_MESSAGE =
+  'http:// would send the credentials and incidents unencrypted: use the https:// address, or confirm the insecure connection below.';
+
+const AGAIN_MESSAGE: Record<SecretField, string> = {
+  password: 'Enter the password again for the new host.',
+  token: 'Enter the token again for the new host.',
+  client_secret: 'Enter the client secret again for the new host.',
+};
+
 export function emptyForm(): FormValues {
   return {
     name: '',
@@ -127,6 +171,7 @@ export function emptyForm(): FormValues {
     enabled: true,
     schedule_minutes: 0,
     filters: emptyFilterValues(),
+    allow_insecure_http: false,
   };
 }
 
@@ -144,25 +189,34 @@ export function formFromIntegration(it: Integration): FormValues {
     enabled: it.enabled,
     schedule_minutes: scheduleOrNull(it.schedule_minutes) ?? 0,
     filters: filterValuesFrom(it.filters),
+    allow_insecure_http: false,
   };
 }
 
 /**
  * Client-side checks (the core stays the authority). `stored` = secrets already
- * stored for the integration being edited: an empty secret input keeps them.
+ * stored for the integration being edited: an empty secret input keeps them, unless the URL
+ * moved to another origin than `storedUrl` (the URL they were entered for).
  */
-export function validate(v: FormValues, stored?: SecretFlags): FieldErrors {
+export function validate(v: FormValues, stored?: SecretFlags, storedUrl?: string): FieldErrors {
   const errors: FieldErrors = {};
   if (!v.name.trim()) errors.name = 'Enter a service name.';
   if (!AUTHS_FOR_KIND[v.kind].includes(v.auth)) errors.auth = 'Choose an auth type supported by this system.';
   const url = v.url.trim();
+  const moved = storedUrl !== undefined && !sameOrigin(storedUrl, url);
   if (!url) errors.url = 'Enter the URL of your instance.';
   else if (!isHttpUrl(url)) errors.url = 'Enter a valid URL starting with https:// or http://.';
+  else if (isInsecureHttp(url) && !v.allow_insecure_http && (storedUrl === undefined || moved)) {
+    errors.url = INSECURE_HTTP_MESSAGE;
+  }
   for (const spec of credentialFields(v.auth)) {
     if (!spec.required) continue;
     const f = spec.field;
     if (isSecret(f)) {
-      if (v[f] === '' && !stored?.[f]) errors[f] = REQUIRED_MESSAGE[f];
+      if (v[f] === '' && moved) {
+        errors[f] = AGAIN_MESSAGE[f];
+        errors.url ??= NEW_HOST_MESSAGE;
+      } else if (v[f] === '' && !stored?.[f]) errors[f] = REQUIRED_MESSAGE[f];
     } else if (!v[f].trim()) {
       errors[f] = REQUIRED_MESSAGE[f];
     }
@@ -198,6 +252,7 @@ export function toNewIntegration(v: FormValues): NewIntegration {
     enabled: v.enabled,
     schedule_minutes: scheduleOrNull(v.schedule_minutes),
     filters: hasFilters(toFilters(v.filters)) ? toFilters(v.filters) : null,
+    ...(v.allow_insecure_http && isInsecureHttp(v.url) ? { allow_insecure_http: true } : {}),
   };
 }
 
@@ -225,6 +280,7 @@ export function toPatch(
     token: s.has('token') ? secretOrNull(v.token) : null,
     client_secret: s.has('client_secret') ? secretOrNull(v.client_secret) : null,
   };
+  if (v.allow_insecure_http && isInsecureHttp(v.url)) patch.allow_insecure_http = true;
   if (s.has('username')) patch.username = v.username.trim();
   if (s.has('client_id')) patch.client_id = v.client_id.trim();
   const before = scheduleOrNull(schedule);

@@ -24,6 +24,9 @@ const CODE_SET: Record<ErrorCode, true> = {
   cancelled: true,
   va_rejected: true,
   chat_refused: true,
+  redirect_refused: true,
+  response_too_large: true,
+  paging_stalled: true,
   internal: true,
 };
 const CODES = Object.keys(CODE_SET) as readonly ErrorCode[];

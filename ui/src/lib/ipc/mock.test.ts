@@ -131,6 +131,19 @@ describe('dev mock: schedule_minutes', () => {
     });
   });
 
+  it('edit: a URL on another origin needs the secrets again, a path change keeps them', async () => {
+    const invoke = createMockInvoke('');
+    const edit = (patch: object) => run(invoke<Integration>('integration_edit', { id: 1, patch }));
+    const before = (await run(invoke<Integration[]>('integrations_list')))[0];
+    await expect(edit({ url: 'https://elsewhere.example.com' })).rejects.toMatchObject({
+      code: 'validation',
+      fields: { url: expect.stringContaining('enter the credentials again') as unknown },
+    });
+    expect((await edit({ url: `${before.url}/now` })).url).toBe(`${before.url}/now`);
+    const moved = await edit({ url: 'https://elsewhere.example.com', password: 'p', token: 't', client_secret: 's' });
+    expect(moved.url).toBe('https://elsewhere.example.com');
+  });
+
   it('carries filters (empty by default), replaces them when present and keeps them when null/absent', async () => {
     const invoke = createMockInvoke('');
     const none = { priority: [], category: [], state: [], updated_from: null, updated_to: null, raw_query: null };

@@ -296,6 +296,25 @@ export function createMockInvoke(variant: string, emit: (e: ChatEvent) => void =
         });
       }
       if (p.auth) checkAuth(it.kind, p.auth);
+      // As the core: stored secrets are never sent to another origin than they were entered for.
+      const origin = (u: string) => {
+        try {
+          return new URL(u).origin;
+        } catch {
+          return null;
+        }
+      };
+      if (p.url !== undefined && origin(p.url) !== null && origin(p.url) !== origin(it.url)) {
+        const auth = p.auth ?? it.auth;
+        const needed = auth === 'basic' ? ['password'] : auth === 'token' ? ['token'] : ['client_secret', 'password'];
+        const missing = needed.filter((f) => !p[f as 'password' | 'token' | 'client_secret']);
+        if (missing.length > 0) {
+          const message = `The URL now points at another host (${origin(p.url)}): enter the credentials again for it. Stored credentials are only sent to the host they were entered for.`;
+          const fields: Record<string, string> = { url: message };
+          for (const f of missing) fields[f] = `Enter the ${f.replace('_', ' ')} again for the new host.`;
+          fail('validation', message, fields);
+        }
+      }
       // 0 turns automatic sync off, a number sets it, null/absent keeps it.
       if (p.schedule_minutes) checkSchedule(p.schedule_minutes);
       const schedule =

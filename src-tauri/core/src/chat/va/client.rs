@@ -122,6 +122,7 @@ impl VaClient {
                 policy: config.retry,
                 cancel: CancellationToken::new(),
                 system: "ServiceNow",
+                max_body: http::MAX_RESPONSE_BYTES,
             },
             url: endpoint(&base, INTEGRATION_PATH),
             auth,
