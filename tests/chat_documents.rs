@@ -229,3 +229,27 @@ fn every_fixture_parses_and_the_set_is_complete() {
         assert!(v.is_object(), "{name}");
     }
 }
+
+#[test]
+fn a_plain_http_instance_from_the_environment_is_refused_naming_the_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Console::start_with_env(
+        dir.path(),
+        &["--mode", "real", "--webhook-port", "0"],
+        &[
+            ("SERVICENOW_INSTANCE", "http://acme.service-now.example"),
+            ("SERVICENOW_CLIENT_ID", "doc-client"),
+            ("SERVICENOW_CLIENT_SECRET", "doc-client-secret"),
+            ("SERVICENOW_USERNAME", "svc.bot"),
+            ("SERVICENOW_PASSWORD", "doc-password"),
+            ("WEBHOOK_SECRET", SECRET),
+        ],
+    );
+    c.until("the welcome", |v| v["type"] == "system");
+    c.ask("/agent");
+    let refused = c.answered("the refusal", |v| v["type"] == "error");
+    let message = refused["message"].as_str().unwrap();
+    assert!(message.contains("SERVICENOW_INSTANCE"), "{message}");
+    assert!(message.contains("https://"), "{message}");
+    c.finish();
+}
