@@ -39,6 +39,7 @@ const COMMANDS: &[&str] = &[
     "profile_add",
     "profile_switch",
     "profile_remove",
+    "profile_set_password",
 ];
 
 fn main() {

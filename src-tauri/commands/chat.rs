@@ -12,8 +12,8 @@ use crate::desktop::AppState;
 
 /// The running chat service and who acts, or why chat is unavailable (the webhook port was
 /// taken, say): the rest of the app works without it.
-fn chat(state: &AppState) -> Result<(Arc<ChatService>, Actor), CoreError> {
-    let (_, actor) = state.acting()?;
+async fn chat(state: &AppState) -> Result<(Arc<ChatService>, Actor), CoreError> {
+    let (_, actor) = state.acting().await?;
     match &state.chat {
         Ok(service) => Ok((service.clone(), actor)),
         Err(why) => Err(CoreError::new(
@@ -25,7 +25,7 @@ fn chat(state: &AppState) -> Result<(Arc<ChatService>, Actor), CoreError> {
 
 #[tauri::command]
 pub async fn chat_settings(state: State<'_, AppState>) -> Result<ChatSettings, CoreError> {
-    let (core, actor) = state.acting()?;
+    let (core, actor) = state.acting().await?;
     blocking(move || core.chat_settings(&actor)).await
 }
 
@@ -34,13 +34,13 @@ pub async fn chat_settings_save(
     state: State<'_, AppState>,
     patch: ChatSettingsPatch,
 ) -> Result<ChatSettings, CoreError> {
-    let (core, actor) = state.acting()?;
+    let (core, actor) = state.acting().await?;
     blocking(move || core.save_chat_settings(&actor, patch)).await
 }
 
 #[tauri::command]
 pub async fn chat_session(state: State<'_, AppState>) -> Result<ChatSession, CoreError> {
-    let (chat, actor) = chat(&state)?;
+    let (chat, actor) = chat(&state).await?;
     chat.session(&actor).await
 }
 
@@ -49,7 +49,7 @@ pub async fn chat_new(
     state: State<'_, AppState>,
     mode: Option<ChatMode>,
 ) -> Result<ChatSession, CoreError> {
-    let (chat, actor) = chat(&state)?;
+    let (chat, actor) = chat(&state).await?;
     chat.new_session(&actor, mode).await
 }
 
@@ -59,7 +59,7 @@ pub async fn chat_send(
     session_id: String,
     text: String,
 ) -> Result<Vec<ChatMessage>, CoreError> {
-    let (chat, actor) = chat(&state)?;
+    let (chat, actor) = chat(&state).await?;
     chat.send(&actor, &session_id, &text).await
 }
 
@@ -69,7 +69,7 @@ pub async fn chat_reply(
     session_id: String,
     reply: ChatReply,
 ) -> Result<Vec<ChatMessage>, CoreError> {
-    let (chat, actor) = chat(&state)?;
+    let (chat, actor) = chat(&state).await?;
     chat.reply(&actor, &session_id, reply).await
 }
 
@@ -78,7 +78,7 @@ pub async fn chat_start(
     state: State<'_, AppState>,
     session_id: String,
 ) -> Result<Vec<ChatMessage>, CoreError> {
-    let (chat, actor) = chat(&state)?;
+    let (chat, actor) = chat(&state).await?;
     chat.start_conversation(&actor, &session_id).await
 }
 
@@ -88,7 +88,7 @@ pub async fn chat_switch(
     session_id: String,
     intent: String,
 ) -> Result<Vec<ChatMessage>, CoreError> {
-    let (chat, actor) = chat(&state)?;
+    let (chat, actor) = chat(&state).await?;
     chat.switch_topic(&actor, &session_id, &intent).await
 }
 
@@ -100,7 +100,7 @@ pub async fn chat_attach(
     content_type: String,
     data_base64: String,
 ) -> Result<Vec<ChatMessage>, CoreError> {
-    let (chat, actor) = chat(&state)?;
+    let (chat, actor) = chat(&state).await?;
     chat.attach(&actor, &session_id, &file_name, &content_type, &data_base64)
         .await
 }
@@ -110,7 +110,7 @@ pub async fn chat_escalate(
     state: State<'_, AppState>,
     session_id: String,
 ) -> Result<ChatSession, CoreError> {
-    let (chat, actor) = chat(&state)?;
+    let (chat, actor) = chat(&state).await?;
     chat.escalate(&actor, &session_id).await
 }
 
@@ -119,7 +119,7 @@ pub async fn chat_cancel(
     state: State<'_, AppState>,
     session_id: String,
 ) -> Result<ChatSession, CoreError> {
-    let (chat, actor) = chat(&state)?;
+    let (chat, actor) = chat(&state).await?;
     chat.cancel(&actor, &session_id).await
 }
 
@@ -128,7 +128,7 @@ pub async fn chat_end(
     state: State<'_, AppState>,
     session_id: String,
 ) -> Result<ChatSession, CoreError> {
-    let (chat, actor) = chat(&state)?;
+    let (chat, actor) = chat(&state).await?;
     chat.end(&actor, &session_id).await
 }
 
@@ -137,7 +137,7 @@ pub async fn chat_keep_waiting(
     state: State<'_, AppState>,
     session_id: String,
 ) -> Result<ChatSession, CoreError> {
-    let (chat, actor) = chat(&state)?;
+    let (chat, actor) = chat(&state).await?;
     chat.keep_waiting(&actor, &session_id).await
 }
 
@@ -147,6 +147,6 @@ pub async fn chat_feedback(
     message_id: i64,
     helpful: bool,
 ) -> Result<(), CoreError> {
-    let (chat, actor) = chat(&state)?;
+    let (chat, actor) = chat(&state).await?;
     blocking(move || chat.feedback(&actor, message_id, helpful)).await
 }

@@ -47,6 +47,7 @@ pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + '
         profiles::profile_add,
         profiles::profile_switch,
         profiles::profile_remove,
+        profiles::profile_set_password,
     ]
 }
 

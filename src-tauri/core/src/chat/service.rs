@@ -341,15 +341,8 @@ impl ChatService {
     /// transcript, or a new one in the configured mode.
     pub async fn session(&self, actor: &Actor) -> CoreResult<ChatSession> {
         actor.require(Permission::IntegrationView)?;
-        let latest: Option<i64> = {
-            let conn = self.inner.core.db().conn();
-            rusqlite::OptionalExtension::optional(conn.query_row(
-                "SELECT id FROM chat_sessions WHERE state IN ('active', 'waiting', 'connected')
-                 ORDER BY updated_at DESC, id DESC LIMIT 1",
-                [],
-                |r| r.get(0),
-            ))?
-        };
+        // Only the actor's own sessions: another profile's chat is not resumed here.
+        let latest = chat_store::latest_open_session(&self.inner.core.db().conn(), &actor.name)?;
         match latest {
             Some(id) => self.inner.view(id).await,
             None => self.new_session(actor, None).await,
@@ -389,6 +382,7 @@ impl ChatService {
         text: &str,
     ) -> CoreResult<Vec<ChatMessage>> {
         actor.require(Permission::IntegrationView)?;
+        chat_store::require_owner(&self.inner.core.db().conn(), actor, session_id)?;
         let text = text.trim();
         if text.is_empty() {
             return Err(
@@ -436,6 +430,7 @@ impl ChatService {
         reply: ChatReply,
     ) -> CoreResult<Vec<ChatMessage>> {
         actor.require(Permission::IntegrationView)?;
+        chat_store::require_owner(&self.inner.core.db().conn(), actor, session_id)?;
         let inner = &self.inner;
         let (session, live) = inner.open(session_id)?;
         let mut live = live.lock().await;
@@ -487,6 +482,7 @@ impl ChatService {
         session_id: &str,
     ) -> CoreResult<Vec<ChatMessage>> {
         actor.require(Permission::IntegrationView)?;
+        chat_store::require_owner(&self.inner.core.db().conn(), actor, session_id)?;
         self.va_action(session_id, None).await
     }
 
@@ -501,6 +497,7 @@ impl ChatService {
         intent_id: &str,
     ) -> CoreResult<Vec<ChatMessage>> {
         actor.require(Permission::IntegrationView)?;
+        chat_store::require_owner(&self.inner.core.db().conn(), actor, session_id)?;
         let intent = intent_id.trim();
         let invalid = |m: &str| CoreError::new(ErrorCode::Validation, m).with_field("intent", m);
         if intent.is_empty() {
@@ -576,6 +573,7 @@ impl ChatService {
         data_base64: &str,
     ) -> CoreResult<Vec<ChatMessage>> {
         actor.require(Permission::IntegrationView)?;
+        chat_store::require_owner(&self.inner.core.db().conn(), actor, session_id)?;
         let invalid = |m: &str| CoreError::new(ErrorCode::Validation, m).with_field("file", m);
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(data_base64.trim())
@@ -654,6 +652,7 @@ impl ChatService {
     /// "Talk to a human": `action: AGENT` with the context of the bot conversation.
     pub async fn escalate(&self, actor: &Actor, session_id: &str) -> CoreResult<ChatSession> {
         actor.require(Permission::IntegrationView)?;
+        chat_store::require_owner(&self.inner.core.db().conn(), actor, session_id)?;
         let (session, live) = self.inner.open(session_id)?;
         {
             let mut live = live.lock().await;
@@ -684,6 +683,7 @@ impl ChatService {
     /// "Did this help?" on a bot answer; changeable.
     pub fn feedback(&self, actor: &Actor, message_id: i64, helpful: bool) -> CoreResult<()> {
         actor.require(Permission::IntegrationView)?;
+        chat_store::require_message_owner(&self.inner.core.db().conn(), actor, message_id)?;
         let conn = self.inner.core.db().conn();
         chat_store::set_feedback(&conn, message_id, helpful, None)
     }
@@ -695,6 +695,7 @@ impl ChatService {
         event: Event,
     ) -> CoreResult<ChatSession> {
         actor.require(Permission::IntegrationView)?;
+        chat_store::require_owner(&self.inner.core.db().conn(), actor, session_id)?;
         let inner = &self.inner;
         let (session, live) = inner.open(session_id)?;
         {
