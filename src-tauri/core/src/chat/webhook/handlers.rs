@@ -1,0 +1,176 @@
+//! The webhook's two routes: `POST …/receiveMessage` (a VA payload) and `GET …/attachments/<token>`
+//! (a file the user attached, for the VA to fetch).
+
+use std::collections::{HashSet, VecDeque};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Path as UrlPath, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Value};
+use tokio::sync::oneshot;
+
+use super::checks::{bearer_ok, delivery_id, host_allowed, peer_allowed};
+use super::order::spawn_worker;
+use super::{Accepted, Inbound, SessionState, Shared, REMEMBERED_IDS};
+use crate::chat::va::model::payload_from_value;
+
+fn answer(status: StatusCode, message: &str) -> Response {
+    let body = if status.is_success() {
+        json!({"status": "success"})
+    } else {
+        json!({"status": "failure", "error": {"message": message}})
+    };
+    (status, Json(body)).into_response()
+}
+
+pub(super) async fn receive(
+    State(shared): State<Arc<Shared>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if !peer_allowed(peer.ip()) {
+        tracing::warn!(%peer, "chat webhook: refused a non-loopback peer");
+        return answer(StatusCode::FORBIDDEN, "only local connections are accepted");
+    }
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    if !host_allowed(host, shared.port, &shared.tunnel_hosts) {
+        tracing::warn!("chat webhook: refused a request for a foreign Host");
+        return answer(StatusCode::FORBIDDEN, "this Host is not accepted");
+    }
+    if !bearer_ok(&headers, &shared.secret_digest) {
+        let mut response = answer(StatusCode::UNAUTHORIZED, "missing or wrong bearer secret");
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            header::HeaderValue::from_static("Bearer"),
+        );
+        return response;
+    }
+    let Ok(raw) = serde_json::from_slice::<Value>(&body) else {
+        return answer(StatusCode::BAD_REQUEST, "the body is not JSON");
+    };
+    let Ok(payload) = payload_from_value(&raw) else {
+        return answer(StatusCode::BAD_REQUEST, "the body is not a JSON object");
+    };
+    let Some(session) = shared.sink.session_for(&payload) else {
+        return answer(
+            StatusCode::BAD_REQUEST,
+            "unknown requestId or clientSessionId",
+        );
+    };
+    let id = delivery_id(&raw, &payload);
+    let arrival = {
+        let mut n = shared.arrivals.lock().unwrap_or_else(|p| p.into_inner());
+        *n += 1;
+        *n
+    };
+    // Check-and-remember under one lock, so two concurrent copies cannot both pass.
+    let (order_key, queue) = {
+        let mut sessions = shared.sessions.lock().unwrap_or_else(|p| p.into_inner());
+        let state = sessions
+            .entry(session.clone())
+            .or_insert_with(|| SessionState {
+                seen: HashSet::new(),
+                seen_order: VecDeque::new(),
+                max_key: i64::MIN,
+                queue: spawn_worker(Arc::clone(&shared.sink), shared.reorder_window),
+            });
+        if !state.seen.insert(id.clone()) {
+            return answer(StatusCode::OK, "");
+        }
+        state.seen_order.push_back(id.clone());
+        if state.seen_order.len() > REMEMBERED_IDS {
+            if let Some(old) = state.seen_order.pop_front() {
+                state.seen.remove(&old);
+            }
+        }
+        let key = payload
+            .timestamp_ms
+            .unwrap_or(if state.max_key == i64::MIN {
+                0
+            } else {
+                state.max_key
+            });
+        state.max_key = state.max_key.max(key);
+        (key, state.queue.clone())
+    };
+    let inbound = Inbound {
+        session: session.clone(),
+        delivery_id: id.clone(),
+        order_key,
+        arrival,
+        late: false,
+        payload,
+    };
+    let (stored, outcome) = oneshot::channel();
+    let _ = queue.send((inbound.clone(), outcome));
+    let accepted = shared.sink.accept(&inbound);
+    let _ = stored.send(matches!(accepted, Ok(Accepted::New)));
+    match accepted {
+        Ok(Accepted::New) | Ok(Accepted::Duplicate) => answer(StatusCode::OK, ""),
+        Err(reason) => {
+            // Forget the id so the VA's retry is not mistaken for a duplicate.
+            if let Ok(mut sessions) = shared.sessions.lock() {
+                if let Some(state) = sessions.get_mut(&session) {
+                    state.seen.remove(&id);
+                }
+            }
+            tracing::error!(session = %session, reason = %reason, "chat webhook: sink failed");
+            answer(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the message could not be processed",
+            )
+        }
+    }
+}
+
+/// `GET /api/v1/snowBot/attachments/<token>`: a file the user attached, for the VA to fetch.
+/// Same peer and Host rules as the webhook; no bearer (the VA fetches attachment URLs without
+/// one), so the token is the capability: 256 random bits, hex, checked for shape before it
+/// touches the file system (no path traversal). Files live in `attachments_dir` as
+/// `<token>.bin` with `<token>.json` holding the file name and content type.
+pub(super) async fn attachment(
+    State(shared): State<Arc<Shared>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    UrlPath(token): UrlPath<String>,
+) -> Response {
+    if !peer_allowed(peer.ip()) {
+        return answer(StatusCode::FORBIDDEN, "only local connections are accepted");
+    }
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    if !host_allowed(host, shared.port, &shared.tunnel_hosts) {
+        return answer(StatusCode::FORBIDDEN, "this Host is not accepted");
+    }
+    let not_found = || answer(StatusCode::NOT_FOUND, "no such attachment");
+    let Some(dir) = &shared.attachments_dir else {
+        return not_found();
+    };
+    if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return not_found();
+    }
+    let (Ok(bytes), Ok(meta)) = (
+        tokio::fs::read(dir.join(format!("{token}.bin"))).await,
+        tokio::fs::read(dir.join(format!("{token}.json"))).await,
+    ) else {
+        return not_found();
+    };
+    let meta: Value = serde_json::from_slice(&meta).unwrap_or(Value::Null);
+    let content_type = meta["content_type"]
+        .as_str()
+        .and_then(|c| header::HeaderValue::from_str(c).ok())
+        .unwrap_or(header::HeaderValue::from_static("application/octet-stream"));
+    let mut response = (StatusCode::OK, bytes).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, content_type);
+    response.headers_mut().insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        header::HeaderValue::from_static("nosniff"),
+    );
+    response
+}
