@@ -27,7 +27,7 @@ use tokio::sync::mpsc;
 mod common;
 use common::{dir_contains, sim_get, sim_post, sim_put};
 
-const SECRET: &str = "webhook-secret";
+const SECRET: &str = "chat-test-webhook-secret";
 const VA_TOKEN: &str = "demo-va-token";
 
 /// A sink that fails the first `fail_first` accepts (500 to the VA), then stores.

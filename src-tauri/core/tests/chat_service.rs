@@ -738,7 +738,7 @@ async fn output_html_is_sanitized_and_attachments_are_served() {
     core.save_chat_settings(
         &actor,
         ChatSettingsPatch {
-            webhook_secret: Some(SecretString::from("known-secret".to_owned())),
+            webhook_secret: Some(SecretString::from("known-webhook-secret-0042".to_owned())),
             ..ChatSettingsPatch::default()
         },
     )
@@ -773,7 +773,7 @@ async fn output_html_is_sanitized_and_attachments_are_served() {
         .unwrap();
     let status = reqwest::Client::new()
         .post(service.webhook_url())
-        .bearer_auth("known-secret")
+        .bearer_auth("known-webhook-secret-0042")
         .json(&json!({"clientSessionId": client_session, "agentChat": true, "body": [
             {"uiType": "OutputHtml", "value": "<p onclick=\"x()\">Steps <a href=\"javascript:alert(1)\">here</a></p><script>steal()</script><img src=\"https://i.example/a.png\">"}
         ]}))

@@ -40,6 +40,32 @@ pub fn host_allowed(host: Option<&str>, port: u16, tunnel_hosts: &HashSet<String
     tunnel_hosts.contains(name)
 }
 
+/// True when `Host` is not one of this server's loopback names, i.e. the request came through
+/// a tunnel (`host_allowed` has accepted it already).
+pub(super) fn via_tunnel(host: Option<&str>, port: u16) -> bool {
+    let host = host
+        .map(|h| h.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    host != format!("127.0.0.1:{port}") && host != format!("localhost:{port}")
+}
+
+/// The shortest webhook secret accepted. The secret is all that stands between anyone who can
+/// reach the port (every local user; the world, through a tunnel) and the chat transcript;
+/// 16 characters keep guessing out of reach even at the throttle's worst case.
+pub const MIN_SECRET_CHARS: usize = 16;
+
+/// Why a webhook secret is refused, for the start-up error and the settings field.
+pub fn short_secret_message() -> String {
+    format!(
+        "The webhook secret needs at least {MIN_SECRET_CHARS} characters (a generated one is 32 or more random characters, e.g. `openssl rand -hex 24`). Set a longer one in Settings > Chat (or WEBHOOK_SECRET) and on the instance."
+    )
+}
+
+/// Whether `secret` is long enough to be a webhook secret.
+pub fn secret_long_enough(secret: &str) -> bool {
+    secret.chars().count() >= MIN_SECRET_CHARS
+}
+
 /// Constant-time check of `Authorization: Bearer <secret>`.
 pub(super) fn bearer_ok(headers: &HeaderMap, digest: &[u8; 32]) -> bool {
     let Some(value) = headers
@@ -136,6 +162,21 @@ mod tests {
         for (host, hosts, allowed) in cases {
             assert_eq!(host_allowed(host, 8080, hosts), allowed, "{host:?}");
         }
+    }
+
+    #[test]
+    fn short_secrets_are_refused() {
+        assert!(!secret_long_enough("twelve-chars"));
+        assert!(!secret_long_enough("fifteen-chars.."));
+        assert!(secret_long_enough("sixteen-chars..."));
+        assert!(short_secret_message().contains("at least 16 characters"));
+    }
+
+    #[test]
+    fn tunnel_requests_are_told_apart() {
+        assert!(!via_tunnel(Some("127.0.0.1:8080"), 8080));
+        assert!(!via_tunnel(Some("LOCALHOST:8080"), 8080));
+        assert!(via_tunnel(Some("bot.example.trycloudflare.com"), 8080));
     }
 
     #[test]

@@ -4,17 +4,21 @@
 use std::collections::{HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Instant;
 
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::{ConnectInfo, Path as UrlPath, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use axum::Json;
 use serde_json::{json, Value};
 use tokio::sync::oneshot;
 
-use super::checks::{bearer_ok, delivery_id, host_allowed, peer_allowed};
+use super::checks::{bearer_ok, delivery_id, host_allowed, peer_allowed, via_tunnel};
 use super::order::spawn_worker;
+use super::serve::Conn;
+use super::throttle::peer_key;
 use super::{Accepted, Inbound, SessionState, Shared, REMEMBERED_IDS};
 use crate::chat::va::model::payload_from_value;
 
@@ -30,8 +34,9 @@ fn answer(status: StatusCode, message: &str) -> Response {
 pub(super) async fn receive(
     State(shared): State<Arc<Shared>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Extension(conn): Extension<Arc<Conn>>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response {
     if !peer_allowed(peer.ip()) {
         tracing::warn!(%peer, "chat webhook: refused a non-loopback peer");
@@ -42,7 +47,24 @@ pub(super) async fn receive(
         tracing::warn!("chat webhook: refused a request for a foreign Host");
         return answer(StatusCode::FORBIDDEN, "this Host is not accepted");
     }
+    let key = peer_key(peer.ip(), &headers, via_tunnel(host, shared.port));
+    let now = Instant::now();
+    if let Some(wait) = shared.throttle.retry_after(&key, now) {
+        let mut response = answer(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many requests with a wrong bearer secret; wait before trying again",
+        );
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        if let Ok(value) = header::HeaderValue::from_str(&seconds.to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        return response;
+    }
     if !bearer_ok(&headers, &shared.secret_digest) {
+        if let Some(lock) = shared.throttle.failed(&key, now) {
+            // One line per lock, not per request: a flood must not flood the log.
+            tracing::warn!(peer = %key, lock_s = lock.as_secs(), "chat webhook: repeated wrong bearer secrets; throttling the peer");
+        }
         let mut response = answer(StatusCode::UNAUTHORIZED, "missing or wrong bearer secret");
         response.headers_mut().insert(
             header::WWW_AUTHENTICATE,
@@ -50,17 +72,53 @@ pub(super) async fn receive(
         );
         return response;
     }
+    // From here the connection serves an authorised request: not evicted, not idle.
+    let _authorised = conn.authorised();
+    let limits = &shared.limits;
+    let body = match tokio::time::timeout(
+        limits.body_timeout,
+        axum::body::to_bytes(body, limits.max_body_bytes),
+    )
+    .await
+    {
+        Ok(Ok(body)) => body,
+        Ok(Err(_)) => {
+            return answer(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "the body is too large or was cut off",
+            )
+        }
+        Err(_) => {
+            return answer(
+                StatusCode::REQUEST_TIMEOUT,
+                "the body did not arrive in time",
+            )
+        }
+    };
     let Ok(raw) = serde_json::from_slice::<Value>(&body) else {
         return answer(StatusCode::BAD_REQUEST, "the body is not JSON");
     };
     let Ok(payload) = payload_from_value(&raw) else {
         return answer(StatusCode::BAD_REQUEST, "the body is not a JSON object");
     };
-    let Some(session) = shared.sink.session_for(&payload) else {
-        return answer(
-            StatusCode::BAD_REQUEST,
-            "unknown requestId or clientSessionId",
-        );
+    // The sink does SQLite: on a blocking thread, never on the async workers that serve
+    // every other connection.
+    let sink = Arc::clone(&shared.sink);
+    let lookup = payload.clone();
+    let session = match tokio::task::spawn_blocking(move || sink.session_for(&lookup)).await {
+        Ok(Some(session)) => session,
+        Ok(None) => {
+            return answer(
+                StatusCode::BAD_REQUEST,
+                "unknown requestId or clientSessionId",
+            )
+        }
+        Err(_) => {
+            return answer(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the message could not be processed",
+            )
+        }
     };
     let id = delivery_id(&raw, &payload);
     let arrival = {
@@ -108,7 +166,10 @@ pub(super) async fn receive(
     };
     let (stored, outcome) = oneshot::channel();
     let _ = queue.send((inbound.clone(), outcome));
-    let accepted = shared.sink.accept(&inbound);
+    let sink = Arc::clone(&shared.sink);
+    let accepted = tokio::task::spawn_blocking(move || sink.accept(&inbound))
+        .await
+        .unwrap_or_else(|_| Err("the store task failed".to_owned()));
     let _ = stored.send(matches!(accepted, Ok(Accepted::New)));
     match accepted {
         Ok(Accepted::New) | Ok(Accepted::Duplicate) => answer(StatusCode::OK, ""),
@@ -136,6 +197,7 @@ pub(super) async fn receive(
 pub(super) async fn attachment(
     State(shared): State<Arc<Shared>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Extension(conn): Extension<Arc<Conn>>,
     headers: HeaderMap,
     UrlPath(token): UrlPath<String>,
 ) -> Response {
@@ -159,6 +221,8 @@ pub(super) async fn attachment(
     ) else {
         return not_found();
     };
+    // A real attachment is being sent: the connection is not evicted while it goes out.
+    let _authorised = conn.authorised();
     let meta: Value = serde_json::from_slice(&meta).unwrap_or(Value::Null);
     let content_type = meta["content_type"]
         .as_str()

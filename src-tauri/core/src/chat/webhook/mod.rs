@@ -34,12 +34,21 @@
 //! so the window measures how far arrivals overtake each other, not how long each SQLite write
 //! took under load (the load test showed store latency alone exceeding the window).
 //!
-//! Files: `checks` (peer, Host, bearer, delivery identity), `handlers` (the two routes),
-//! `order` (the per-session reorder worker).
+//! **Abuse.** The secret must have at least 16 characters (refused at start otherwise).
+//! Connections are limited and timed out (`serve`: header read, idle, body; the oldest idle
+//! connection makes room for a new one), repeated 401s from one peer are throttled
+//! (`throttle`), and the sink's SQLite work runs on blocking threads, so neither a flood of
+//! half-open connections nor a long transaction stalls a delivery. SECURITY.md has the tests.
+//!
+//! Files: `checks` (peer, Host, bearer, delivery identity, secret length), `handlers` (the two
+//! routes), `order` (the per-session reorder worker), `serve` (connections: limit, timeouts),
+//! `throttle` (401s per peer).
 
 mod checks;
 mod handlers;
 mod order;
+mod serve;
+mod throttle;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
@@ -52,8 +61,13 @@ use axum::Router;
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
 
-pub use checks::{delivery_id, host_allowed, peer_allowed};
+pub use checks::{
+    delivery_id, host_allowed, peer_allowed, secret_long_enough, short_secret_message,
+    MIN_SECRET_CHARS,
+};
+pub use serve::WebhookLimits;
 
 use super::va::model::VaPayload;
 use crate::error::{CoreError, CoreResult, ErrorCode};
@@ -81,6 +95,8 @@ pub struct WebhookConfig {
     /// Where files the user attached are kept; served at [`ATTACHMENT_PATH`]`/<token>` (see
     /// `handlers::attachment`). `None`: no attachments.
     pub attachments_dir: Option<PathBuf>,
+    /// Connection limit and timeouts.
+    pub limits: WebhookLimits,
 }
 
 impl WebhookConfig {
@@ -91,6 +107,7 @@ impl WebhookConfig {
             tunnel_hosts: Vec::new(),
             reorder_window: Duration::from_millis(250),
             attachments_dir: None,
+            limits: WebhookLimits::default(),
         }
     }
 }
@@ -133,16 +150,22 @@ pub trait ConversationSink: Send + Sync + 'static {
 /// The running webhook.
 pub struct WebhookServer {
     addr: SocketAddr,
-    shutdown: Option<oneshot::Sender<()>>,
+    shutdown: CancellationToken,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl WebhookServer {
-    /// Binds 127.0.0.1:`port` and serves in the current tokio runtime.
+    /// Binds 127.0.0.1:`port` and serves in the current tokio runtime. Refuses a secret
+    /// shorter than [`MIN_SECRET_CHARS`].
     pub async fn start(
         config: WebhookConfig,
         sink: Arc<dyn ConversationSink>,
     ) -> CoreResult<WebhookServer> {
+        if !secret_long_enough(config.secret.expose_secret()) {
+            let message = short_secret_message();
+            return Err(CoreError::new(ErrorCode::Validation, message.clone())
+                .with_field("webhook_secret", message));
+        }
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port))
             .await
             .map_err(|e| {
@@ -173,29 +196,19 @@ impl WebhookServer {
             sessions: Mutex::new(HashMap::new()),
             arrivals: Mutex::new(0),
             attachments_dir: config.attachments_dir,
+            limits: config.limits.clone(),
+            throttle: throttle::AuthThrottle::default(),
         });
         let app = Router::new()
             .route(WEBHOOK_PATH, post(receive))
             .route(&format!("{ATTACHMENT_PATH}/{{token}}"), get(attachment))
             .with_state(state);
-        let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let served = axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(async {
-                let _ = rx.await;
-            })
-            .await;
-            if let Err(e) = served {
-                tracing::error!(error = %e, "chat webhook server stopped");
-            }
-        });
+        let shutdown = CancellationToken::new();
+        let task = tokio::spawn(serve::serve(listener, app, config.limits, shutdown.clone()));
         tracing::info!(%addr, "chat webhook listening");
         Ok(WebhookServer {
             addr,
-            shutdown: Some(tx),
+            shutdown,
             task,
         })
     }
@@ -211,18 +224,14 @@ impl WebhookServer {
 
     /// Stops accepting connections and waits for open requests to finish.
     pub async fn shutdown(mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
+        self.shutdown.cancel();
         let _ = (&mut self.task).await;
     }
 }
 
 impl Drop for WebhookServer {
     fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
+        self.shutdown.cancel();
     }
 }
 
@@ -235,6 +244,8 @@ struct Shared {
     sessions: Mutex<HashMap<String, SessionState>>,
     arrivals: Mutex<u64>,
     attachments_dir: Option<PathBuf>,
+    limits: WebhookLimits,
+    throttle: throttle::AuthThrottle,
 }
 
 /// Per conversation: recent delivery ids, the highest order key, and the worker's queue.
