@@ -28,7 +28,7 @@ impl ConversationSink for NullSink {
     fn session_for(&self, _: &VaPayload) -> Option<String> {
         Some("c1".into())
     }
-    fn accept(&self, _: &Inbound) -> Result<Accepted, String> {
+    fn accept(&self, _: &Inbound) -> supportbot_core::CoreResult<Accepted> {
         Ok(Accepted::New)
     }
     fn deliver(&self, _: Inbound) {}

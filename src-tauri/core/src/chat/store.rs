@@ -583,14 +583,13 @@ impl ConversationSink for StoreSink {
         .flatten()
     }
 
-    fn accept(&self, inbound: &Inbound) -> Result<Accepted, String> {
+    fn accept(&self, inbound: &Inbound) -> CoreResult<Accepted> {
         self.with_conn(|conn| {
             let id = session_by_client_id(conn, &inbound.session)?
                 .map(|s| s.id)
                 .ok_or_else(|| CoreError::internal("the session was deleted"))?;
             add_inbound(conn, id, inbound)
         })
-        .map_err(|e| e.message)
     }
 
     fn deliver(&self, inbound: Inbound) {

@@ -21,6 +21,7 @@ use super::serve::Conn;
 use super::throttle::peer_key;
 use super::{Accepted, Inbound, SessionState, Shared, REMEMBERED_IDS};
 use crate::chat::va::model::payload_from_value;
+use crate::error::CoreError;
 
 fn answer(status: StatusCode, message: &str) -> Response {
     let body = if status.is_success() {
@@ -169,7 +170,7 @@ pub(super) async fn receive(
     let sink = Arc::clone(&shared.sink);
     let accepted = tokio::task::spawn_blocking(move || sink.accept(&inbound))
         .await
-        .unwrap_or_else(|_| Err("the store task failed".to_owned()));
+        .unwrap_or_else(|_| Err(CoreError::internal("the store task failed")));
     let _ = stored.send(matches!(accepted, Ok(Accepted::New)));
     match accepted {
         Ok(Accepted::New) | Ok(Accepted::Duplicate) => answer(StatusCode::OK, ""),

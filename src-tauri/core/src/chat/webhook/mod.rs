@@ -142,7 +142,7 @@ pub trait ConversationSink: Send + Sync + 'static {
     fn session_for(&self, payload: &VaPayload) -> Option<String>;
     /// Records the payload durably before the webhook answers 200; an error answers 500 so the
     /// VA delivers again. Must be idempotent on `delivery_id`.
-    fn accept(&self, inbound: &Inbound) -> Result<Accepted, String>;
+    fn accept(&self, inbound: &Inbound) -> CoreResult<Accepted>;
     /// Called per session in order-key order after the reorder window (for live display).
     fn deliver(&self, inbound: Inbound);
 }
