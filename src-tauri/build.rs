@@ -28,6 +28,7 @@ const COMMANDS: &[&str] = &[
     "chat_end",
     "chat_keep_waiting",
     "chat_feedback",
+    "chat_image",
     "integrations_list",
     "integration_add",
     "integration_edit",

@@ -89,6 +89,8 @@ pub(crate) fn run() -> i32 {
         .plugin(tauri_plugin_notification::init())
         .manage(state)
         .setup(move |app| {
+            // Created here rather than from the configuration, to carry the navigation guard.
+            crate::navigation::open_main_window(app)?;
             crate::scheduler::spawn(app.handle().clone(), scheduler_core);
             if let Some(events) = chat_events {
                 crate::notify::forward_chat_events(app.handle().clone(), events);

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use supportbot_core::chat::image::{load_image, ChatImage};
 use supportbot_core::chat::service::{ChatMessage, ChatMode, ChatReply, ChatService, ChatSession};
 use supportbot_core::chat::{ChatSettings, ChatSettingsPatch};
 use supportbot_core::{Actor, CoreError, ErrorCode};
@@ -149,4 +150,12 @@ pub async fn chat_feedback(
 ) -> Result<(), CoreError> {
     let (chat, actor) = chat(&state).await?;
     blocking(move || chat.feedback(&actor, message_id, helpful)).await
+}
+
+/// "Load image": an agent's image fetched by the core (the window's CSP allows no remote
+/// images), only from the acting profile's own chat, capped and checked.
+#[tauri::command]
+pub async fn chat_image(state: State<'_, AppState>, url: String) -> Result<ChatImage, CoreError> {
+    let (core, actor) = state.acting().await?;
+    load_image(core, actor, url).await
 }

@@ -7,12 +7,14 @@
 //! - `handoff`: the pure state machine active → waiting → connected → completed | fail | cancelled.
 //! - `store`: chat sessions, transcripts and feedback in SQLite.
 //! - `bot`: the knowledge-base bot (answers with citations and a confidence).
+//! - `image`: loads an agent's image on request (own sessions' URLs only, capped, raster only).
 //! - `sanitize`: OutputHtml allow-list (ammonia) and plain-text rendering of body elements.
 //! - `settings`: Settings > Chat (non-secret JSON + vault secrets, seed-001 env overrides).
 //! - `service`: `ChatService`, the console engine the UI and CLI call; events on a broadcast.
 
 pub mod bot;
 pub mod handoff;
+pub mod image;
 pub mod sanitize;
 pub mod service;
 pub mod settings;

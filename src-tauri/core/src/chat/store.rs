@@ -260,6 +260,21 @@ fn not_yours() -> CoreError {
     )
 }
 
+/// Whether `url` occurs in a stored message of one of `user_id`'s sessions (as JSON text, or
+/// HTML-escaped inside an OutputHtml value): the core loads only images a profile was sent.
+pub fn url_in_own_messages(conn: &Connection, user_id: &str, url: &str) -> CoreResult<bool> {
+    let json = serde_json::to_string(url).unwrap_or_default();
+    let inner = json.trim_matches('"').to_owned();
+    let html = serde_json::to_string(&url.replace('&', "&amp;")).unwrap_or_default();
+    let html = html.trim_matches('"').to_owned();
+    Ok(conn.query_row(
+        "SELECT EXISTS(SELECT 1 FROM chat_messages m JOIN chat_sessions s ON s.id = m.session_id
+             WHERE s.user_id = ?1 AND (instr(m.body, ?2) > 0 OR instr(m.body, ?3) > 0))",
+        params![user_id, inner, html],
+        |r| r.get(0),
+    )?)
+}
+
 /// `user_id`'s most recently updated unfinished session (active, waiting or connected).
 pub fn latest_open_session(conn: &Connection, user_id: &str) -> CoreResult<Option<i64>> {
     Ok(conn
