@@ -70,3 +70,6 @@ export type ChatAuth = "oauth2" | "basic" | "token";
 export interface ChatSettings { mode: ChatMode; instance_url: string | null; auth: ChatAuth; client_id: string | null; username: string | null; bot_id: string | null /* nowBotId */; email: string | null /* sent as emailId */; webhook_port: number; tunnel: boolean; public_hosts: string[]; wait_timeout_s: number; secrets: { client_secret: boolean; password: boolean; va_token: boolean; webhook_secret: boolean }; from_env: string[] }
 /** Absent = keep; "" clears a text. A secret: absent/null keeps the stored one, "" removes it, a string replaces it. */
 export interface ChatSettingsPatch { mode?: ChatMode; instance_url?: string; auth?: ChatAuth; client_id?: string; username?: string; bot_id?: string; email?: string; webhook_port?: number; tunnel?: boolean; public_hosts?: string[]; wait_timeout_s?: number; client_secret?: string | null; password?: string | null; va_token?: string | null; webhook_secret?: string | null }
+
+/** An agent's image loaded by the core (`chat_image`), for a `data:` URL. */
+export interface ChatImage { content_type: string; data_base64: string }
