@@ -5,7 +5,7 @@
 //! - `va::client`: POSTs requests to the VA API with token, Basic or OAuth auth, retrying.
 //! - `webhook`: the loopback HTTP server the VA posts its replies to.
 //! - `handoff`: the pure state machine active → waiting → connected → completed | fail | cancelled.
-//! - `store`: chat sessions, transcripts and feedback in SQLite.
+//! - `store`: chat sessions, transcripts and feedback in SQLite (`owner`: whose session it is).
 //! - `bot`: the knowledge-base bot (answers with citations and a confidence).
 //! - `image`: loads an agent's image on request (own sessions' URLs only, capped, raster only).
 //! - `sanitize`: OutputHtml allow-list (ammonia) and plain-text rendering of body elements.
@@ -15,6 +15,7 @@
 pub mod bot;
 pub mod handoff;
 pub mod image;
+mod owner;
 pub mod sanitize;
 pub mod service;
 pub mod settings;
