@@ -29,6 +29,7 @@ const COMMANDS: &[&str] = &[
     "chat_end",
     "chat_keep_waiting",
     "chat_feedback",
+    "chat_image",
     "integrations_list",
     "integration_add",
     "integration_edit",
@@ -40,6 +41,7 @@ const COMMANDS: &[&str] = &[
     "profile_add",
     "profile_switch",
     "profile_remove",
+    "profile_set_password",
 ];
 
 fn main() {

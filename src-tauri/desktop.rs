@@ -4,13 +4,14 @@
 use std::sync::{Arc, Mutex};
 
 use supportbot_core::chat::{ChatConsole, ChatOptions};
-use supportbot_core::{Actor, Core, CoreError, ErrorCode};
+use supportbot_core::{Actor, Core, CoreError, ErrorCode, Unlocked};
 
-/// State shared by the commands: the core, and who the window acts as. `None` means the active
-/// profile is password protected and has not been unlocked in this session.
+/// State shared by the commands: the core, and which profile the window unlocked. `None` means
+/// the active profile is password protected and has not been unlocked in this session.
 pub(crate) struct AppState {
     pub core: Arc<Core>,
-    pub session: Mutex<Option<Actor>>,
+    /// Never an `Actor`: a cached role would outlive a removed profile or a new password.
+    session: Mutex<Option<Unlocked>>,
     /// The chat console (webhook server, VA clients, timers), or why it could not start: the
     /// rest of the app works without it and the Chat page shows the reason. Replaced when
     /// Settings > Chat changes what the webhook listens with ([`restart_chat`]).
@@ -21,20 +22,47 @@ pub(crate) struct AppState {
 }
 
 impl AppState {
-    /// The core and the acting profile, or `profile_password_required` while locked.
-    pub fn acting(&self) -> Result<(Arc<Core>, Actor), CoreError> {
-        let session = self.session.lock().unwrap_or_else(|p| p.into_inner());
-        match session.as_ref() {
-            Some(actor) => Ok((self.core.clone(), actor.clone())),
-            None => Err(CoreError::new(
+    /// The core and the acting profile, re-read from the database for this command (see
+    /// `Core::resume`), or `profile_password_required` while locked. A session whose profile
+    /// was removed or got a new password since it was unlocked becomes locked.
+    pub async fn acting(&self) -> Result<(Arc<Core>, Actor), CoreError> {
+        let Some(unlocked) = self.unlocked() else {
+            return Err(CoreError::new(
                 ErrorCode::ProfilePasswordRequired,
                 "The active profile is password protected. Unlock it in Settings > Profiles.",
-            )),
+            ));
+        };
+        let core = self.core.clone();
+        let checked = unlocked.clone();
+        match crate::commands::blocking(move || core.resume(&checked)).await {
+            Ok(actor) => Ok((self.core.clone(), actor)),
+            Err(e) => {
+                if e.code == ErrorCode::ProfilePasswordRequired {
+                    // Only the session that failed is dropped, not one a switch set meanwhile.
+                    let mut session = self.session.lock().unwrap_or_else(|p| p.into_inner());
+                    if session.as_ref() == Some(&unlocked) {
+                        *session = None;
+                    }
+                }
+                Err(e)
+            }
         }
     }
 
-    pub fn set_session(&self, actor: Option<Actor>) {
-        *self.session.lock().unwrap_or_else(|p| p.into_inner()) = actor;
+    /// The acting profile for the frame's status, or `None` while locked.
+    pub async fn actor_if_unlocked(&self) -> Option<Actor> {
+        self.acting().await.ok().map(|(_, actor)| actor)
+    }
+
+    fn unlocked(&self) -> Option<Unlocked> {
+        self.session
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    pub fn set_session(&self, unlocked: Option<Unlocked>) {
+        *self.session.lock().unwrap_or_else(|p| p.into_inner()) = unlocked;
     }
 }
 
@@ -48,7 +76,7 @@ pub(crate) fn run() -> i32 {
     };
     let _log_guard = supportbot_core::logging::init(core.data_dir());
     tracing::info!(data_dir = %core.data_dir().display(), secret_store = ?core.secret_store().kind, "starting desktop app");
-    let session = core.actor(None, None).ok();
+    let session = core.unlock(None, None).ok().map(|(_, unlocked)| unlocked);
     let demo = crate::demo::start(&core);
     let chat_options = ChatOptions {
         sim_url: demo.as_ref().map(|d| d.base_url()),
@@ -68,6 +96,8 @@ pub(crate) fn run() -> i32 {
         .plugin(tauri_plugin_notification::init())
         .manage(state)
         .setup(move |app| {
+            // Created here rather than from the configuration, to carry the navigation guard.
+            crate::navigation::open_main_window(app)?;
             crate::scheduler::spawn(app.handle().clone(), scheduler_core);
             if let Some(events) = chat_events {
                 crate::notify::forward_chat_events(app.handle().clone(), events);

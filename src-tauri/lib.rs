@@ -5,6 +5,7 @@ mod commands;
 mod demo;
 mod desktop;
 mod external;
+mod navigation;
 mod notify;
 mod scheduler;
 

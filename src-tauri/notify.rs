@@ -9,6 +9,8 @@ use tauri::{AppHandle, Emitter, Manager};
 use tauri_plugin_notification::NotificationExt;
 use tokio::sync::broadcast;
 
+use crate::desktop::AppState;
+
 fn window_focused(app: &AppHandle) -> bool {
     app.get_webview_window("main")
         .and_then(|w| w.is_focused().ok())
@@ -16,9 +18,59 @@ fn window_focused(app: &AppHandle) -> bool {
 }
 
 fn show(app: &AppHandle, title: String, body: String) {
+    let (title, body) = (plain_text(&title, 80), plain_text(&body, 140));
     if let Err(e) = app.notification().builder().title(title).body(body).show() {
         tracing::debug!(error = %e, "notification not shown");
     }
+}
+
+/// Remote text (an agent's name and words, an error message) as plain text for a notification:
+/// many notification servers read the body as markup (`<a href>`, `<img src>`), so the markup
+/// characters are replaced by look-alikes that mean nothing, control and bidirectional-override
+/// characters (which can disguise text) are dropped, whitespace is folded to single spaces, and
+/// the result is cut to `max` characters.
+fn plain_text(text: &str, max: usize) -> String {
+    let mut out = String::new();
+    for c in text.chars() {
+        let c = match c {
+            '<' => '‹',
+            '>' => '›',
+            '&' => '＆',
+            c if c.is_whitespace() => ' ',
+            c if c.is_control() => continue,
+            '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' => continue,
+            c => c,
+        };
+        if c == ' ' && (out.is_empty() || out.ends_with(' ')) {
+            continue;
+        }
+        out.push(c);
+    }
+    let trimmed = out.trim_end();
+    if trimmed.chars().count() <= max {
+        return trimmed.to_owned();
+    }
+    let mut cut: String = trimmed.chars().take(max.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
+/// Whether the window may see `event`: only events of the acting profile's own chat sessions
+/// (none while the window is locked).
+async fn for_this_window(app: &AppHandle, event: &ChatEvent) -> bool {
+    let session_id = match event {
+        ChatEvent::Message { session_id, .. }
+        | ChatEvent::State { session_id, .. }
+        | ChatEvent::Typing { session_id, .. }
+        | ChatEvent::WaitTimeout { session_id, .. } => session_id.clone(),
+    };
+    let state = app.state::<AppState>();
+    let Ok((core, actor)) = state.acting().await else {
+        return false;
+    };
+    crate::commands::blocking(move || core.chat_session_is_own(&actor, &session_id))
+        .await
+        .unwrap_or(false)
 }
 
 /// Sends every chat event to the window ("chat-event") and notifies when an agent joins or
@@ -36,6 +88,9 @@ pub(crate) fn forward_chat_events(app: AppHandle, mut events: broadcast::Receive
                 }
                 Err(broadcast::error::RecvError::Closed) => break,
             };
+            if !for_this_window(&app, &event).await {
+                continue;
+            }
             if !window_focused(&app) {
                 match &event {
                     ChatEvent::State {
@@ -70,11 +125,7 @@ pub(crate) fn forward_chat_events(app: AppHandle, mut events: broadcast::Receive
                             t if t.trim().is_empty() => "sent a message".to_owned(),
                             t => t,
                         };
-                        show(
-                            &app,
-                            format!("{who} replied"),
-                            text.chars().take(140).collect(),
-                        );
+                        show(&app, format!("{who} replied"), text);
                     }
                     _ => {}
                 }
@@ -118,4 +169,26 @@ pub(crate) fn sync_finished(app: &AppHandle, name: &str, report: &SyncReport) {
         SyncOutcome::Cancelled => return,
     };
     show(app, title, body);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain_text;
+
+    #[test]
+    fn notification_text_carries_no_markup_or_control_characters() {
+        assert_eq!(
+            plain_text(
+                "<a href=\"https://evil.example\">click</a> & <img src=x>",
+                200
+            ),
+            "‹a href=\"https://evil.example\"›click‹/a› ＆ ‹img src=x›"
+        );
+        assert_eq!(
+            plain_text("a\u{1b}[31mred\u{202E}txt\n\n b", 50),
+            "a[31mredtxt b"
+        );
+        assert_eq!(plain_text("abcdef", 4), "abc…");
+        assert_eq!(plain_text("  \t ", 4), "");
+    }
 }

@@ -14,6 +14,8 @@ use rogue::{Reply, Server};
 
 const BIN: &str = env!("CARGO_BIN_EXE_supportbot");
 const SECRET: &str = "cli-secret-value-93841";
+/// The Admin profile's password in tests that add profiles.
+const ADMIN_PW: &str = "admin-pw-1";
 
 fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     // The CLI must not need a display or a keyring (common::command); no secret comes from
@@ -230,15 +232,41 @@ fn roles_are_enforced_and_passwords_required() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     json_ok(&add_basic(d, "Prod"));
-    json_ok(&run(
+    // A second profile needs the admin to have a password; the refusal says how to set one.
+    let err = json_err(&run(
         d,
         &["profiles", "add", "Olga", "--role", "operator", "--json"],
         &[],
     ));
+    assert_eq!(err["code"], "admin_password_required");
+    assert!(err["message"]
+        .as_str()
+        .unwrap()
+        .contains("supportbot profiles set-password"));
+    json_ok(&run(
+        d,
+        &["profiles", "set-password", "Admin", "--json"],
+        &[("SUPPORTBOT_NEW_PROFILE_PASSWORD", ADMIN_PW)],
+    ));
+    // From now on the active Admin needs its password.
+    assert_eq!(
+        json_err(&run(
+            d,
+            &["profiles", "add", "Olga", "--role", "operator", "--json"],
+            &[]
+        ))["code"],
+        "profile_password_required"
+    );
+    let as_admin = [("SUPPORTBOT_PROFILE_PASSWORD", ADMIN_PW)];
+    json_ok(&run(
+        d,
+        &["profiles", "add", "Olga", "--role", "operator", "--json"],
+        &as_admin,
+    ));
     json_ok(&run(
         d,
         &["profiles", "add", "Vic", "--role", "viewer", "--json"],
-        &[],
+        &as_admin,
     ));
     json_ok(&run(
         d,
@@ -251,7 +279,10 @@ fn roles_are_enforced_and_passwords_required() {
             "--with-password",
             "--json",
         ],
-        &[("SUPPORTBOT_NEW_PROFILE_PASSWORD", "root-pw-1")],
+        &[
+            ("SUPPORTBOT_NEW_PROFILE_PASSWORD", "root-pw-1"),
+            ("SUPPORTBOT_PROFILE_PASSWORD", ADMIN_PW),
+        ],
     ));
 
     let profiles = json_ok(&run(d, &["profiles", "list", "--json"], &[]));
@@ -262,6 +293,7 @@ fn roles_are_enforced_and_passwords_required() {
         .map(|p| p["name"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["Admin", "Olga", "Root", "Vic"]);
+    assert_eq!(profiles[0]["has_password"], true);
     assert_eq!(profiles[2]["has_password"], true);
 
     // A viewer can list but not change anything.
@@ -332,7 +364,7 @@ fn roles_are_enforced_and_passwords_required() {
     ));
     assert_eq!(err["code"], "permission_denied");
     assert_eq!(
-        json_ok(&run(d, &["integrations", "list", "--json"], &[]))[0]["enabled"],
+        json_ok(&run(d, &["integrations", "list", "--json"], &as_admin))[0]["enabled"],
         true,
         "nothing changed"
     );
@@ -360,12 +392,117 @@ fn roles_are_enforced_and_passwords_required() {
         &[("SUPPORTBOT_PROFILE_PASSWORD", "root-pw-1")],
     ));
 
-    // Switching the active profile to the viewer makes it the default actor.
+    // Switching the active profile down to the viewer needs no password (Vic has none) and
+    // makes it the default actor.
     json_ok(&run(d, &["profiles", "switch", "Vic", "--json"], &[]));
     assert_eq!(
         json_err(&run(d, &["integrations", "disable", "Prod", "--json"], &[]))["code"],
         "permission_denied"
     );
+    // From the viewer, more rights need a password: the password-less operator is out of
+    // reach, by switching or by --profile, and the admin needs its own.
+    for args in [
+        vec!["profiles", "switch", "Olga", "--json"],
+        vec!["--profile", "Olga", "integrations", "list", "--json"],
+    ] {
+        let err = json_err(&run(d, &args, &[]));
+        assert_eq!(err["code"], "permission_denied", "{args:?}");
+    }
+    assert_eq!(
+        json_err(&run(d, &["profiles", "switch", "Admin", "--json"], &[]))["code"],
+        "profile_password_required"
+    );
+    json_ok(&run(
+        d,
+        &["profiles", "switch", "Admin", "--json"],
+        &as_admin,
+    ));
+}
+
+#[test]
+fn set_password_rules_and_throttled_guessing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let as_admin = [("SUPPORTBOT_PROFILE_PASSWORD", ADMIN_PW)];
+    let new_pw = |pw: &'static str| ("SUPPORTBOT_NEW_PROFILE_PASSWORD", pw);
+    // Without a new password in the environment (and no terminal), nothing changes.
+    let err = json_err(&run(
+        d,
+        &["profiles", "set-password", "Admin", "--json"],
+        &[],
+    ));
+    assert_eq!(err["code"], "validation");
+    assert!(err["message"]
+        .as_str()
+        .unwrap()
+        .contains("SUPPORTBOT_NEW_PROFILE_PASSWORD"));
+    json_ok(&run(
+        d,
+        &["profiles", "set-password", "Admin", "--json"],
+        &[new_pw(ADMIN_PW)],
+    ));
+    json_ok(&run(
+        d,
+        &["profiles", "add", "Vic", "--role", "viewer", "--json"],
+        &as_admin,
+    ));
+    json_ok(&run(
+        d,
+        &["profiles", "add", "Olga", "--role", "operator", "--json"],
+        &as_admin,
+    ));
+    // A non-admin sets its own password, not another's.
+    let vic = |extra: &[(&'static str, &'static str)], target: &str| {
+        let mut args = vec!["--profile", "Vic", "profiles", "set-password"];
+        args.push(target);
+        args.push("--json");
+        run(d, &args, extra)
+    };
+    assert_eq!(
+        json_err(&vic(&[new_pw("vic-pw-1")], "Olga"))["code"],
+        "permission_denied"
+    );
+    json_ok(&vic(&[new_pw("vic-pw-1")], "Vic"));
+    // Changing it again proves the current one (which acting as Vic needs anyway).
+    assert_eq!(
+        json_err(&vic(&[new_pw("vic-pw-2")], "Vic"))["code"],
+        "profile_password_required"
+    );
+    json_ok(&vic(
+        &[
+            new_pw("vic-pw-2"),
+            ("SUPPORTBOT_PROFILE_PASSWORD", "vic-pw-1"),
+        ],
+        "Vic",
+    ));
+    // The admin sets anyone's without knowing it.
+    let out = run(
+        d,
+        &["profiles", "set-password", "Vic"],
+        &[new_pw("vic-pw-3"), as_admin[0]],
+    );
+    assert!(out.status.success());
+    assert!(!stdout(&out).contains("vic-pw-3"));
+
+    // Guessing: five wrong passwords, then the profile is locked even for the right one, in
+    // every new process (the count is kept in the database).
+    for _ in 0..5 {
+        let err = json_err(&run(
+            d,
+            &["--profile", "Vic", "integrations", "list", "--json"],
+            &[("SUPPORTBOT_PROFILE_PASSWORD", "guess")],
+        ));
+        assert_eq!(err["code"], "profile_password_invalid");
+    }
+    let err = json_err(&run(
+        d,
+        &["--profile", "Vic", "integrations", "list", "--json"],
+        &[("SUPPORTBOT_PROFILE_PASSWORD", "vic-pw-3")],
+    ));
+    assert_eq!(err["code"], "too_many_attempts");
+    assert!(err["message"].as_str().unwrap().contains("Try again in"));
+    // Other profiles are not affected.
+    json_ok(&run(d, &["integrations", "list", "--json"], &as_admin));
 }
 
 #[test]

@@ -2,8 +2,9 @@
 //! Xvfb. Syncs the demo integration, searches the knowledge base from its page and rolls back
 //! from Version History; chats with the bot and the simulated live agent, with desktop
 //! notifications while the window is in the background; adds, expands, edits, toggles and
-//! deletes an integration through the UI, checks that a Viewer profile cannot edit (in the UI
-//! and in the core), and that the typed secret is nowhere in the data directory. Skips unless a
+//! deletes an integration through the UI, sets the Admin's password (required before a second
+//! profile), checks that a Viewer profile cannot edit nor switch back to Admin without the
+//! password (in the UI and in the core), and that the typed secret is nowhere in the data directory. Skips unless a
 //! display and tauri-driver exist, or fails when SUPPORTBOT_REQUIRE_E2E=1 (the test command
 //! sets it).
 
@@ -18,6 +19,8 @@ use common::window::*;
 use serde_json::json;
 
 const SECRET: &str = "e2e-typed-secret-70412";
+/// The Admin profile's password, set through the Profiles page before a Viewer is added.
+const ADMIN_PW: &str = "e2e-admin-pw-1";
 
 /// Searches the synced demo data the way a user asks (a symptom, not a title) and checks that the
 /// hits carry a number, a highlighted resolution, a score and a link to the source record.
@@ -660,12 +663,25 @@ async fn integrations_and_profiles_in_the_real_window() {
         .unwrap();
     el(&c, card).await;
 
-    // Add a Viewer profile and switch to it.
+    // A second profile needs the Admin to have a password: set it from the Profiles page.
     el(&c, r#"[data-testid="nav-profiles"]"#)
         .await
         .click()
         .await
         .unwrap();
+    el(&c, r#"[data-testid="open-admin-notice"]"#).await;
+    click(
+        &c,
+        r#"[data-testid="profile-row"][data-name="Admin"] [data-testid="profile-set-password"]"#,
+    )
+    .await;
+    type_into(&c, r#"[data-testid="password-new"]"#, ADMIN_PW).await;
+    type_into(&c, r#"[data-testid="password-repeat"]"#, ADMIN_PW).await;
+    click(&c, r#"[data-testid="password-save"]"#).await;
+    gone(&c, r#"[data-testid="password-dialog"]"#).await;
+    gone(&c, r#"[data-testid="open-admin-notice"]"#).await;
+
+    // Add a Viewer profile and switch to it.
     el(&c, r#"[data-testid="add-profile"]"#)
         .await
         .click()
@@ -688,6 +704,32 @@ async fn integrations_and_profiles_in_the_real_window() {
         .click()
         .await
         .unwrap();
+    text_contains(&c, r#"[data-testid="active-profile"]"#, "Vera Viewer").await;
+
+    // The Viewer cannot get the Admin's rights back without its password: not in the UI (the
+    // switch asks for it; no "Add profile") and not over IPC.
+    assert!(c
+        .find_all(Locator::Css(r#"[data-testid="add-profile"]"#))
+        .await
+        .unwrap()
+        .is_empty());
+    click(
+        &c,
+        r#"[data-testid="profile-row"][data-name="Admin"] [data-testid="profile-switch"]"#,
+    )
+    .await;
+    el(&c, r#"[data-testid="switch-password"]"#).await;
+    click(&c, r#"[data-testid="dialog-cancel"]"#).await;
+    let escalation = c
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+               window.__TAURI_INTERNALS__.invoke('profile_switch', { name: 'Admin', password: null })
+                 .then(() => done('allowed'), e => done(e && e.code ? e.code : String(e)));"#,
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(escalation, json!("profile_password_required"));
     text_contains(&c, r#"[data-testid="active-profile"]"#, "Vera Viewer").await;
 
     // The Viewer sees the card but no way to change it…

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{cli, json_err, json_ok, model_ready, Sim};
+use common::{cli, json_err, json_ok, model_ready, protect_admin, Sim};
 use serde_json::Value;
 
 #[test]
@@ -99,6 +99,7 @@ fn versions_show_rollback_check_and_rebuild() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("like 12 or v12"));
 
     // rollback: a viewer is refused; the admin gets the new version, progress on stderr.
+    protect_admin(d);
     json_ok(&cli(
         d,
         &["profiles", "add", "Reader", "--role", "viewer", "--json"],

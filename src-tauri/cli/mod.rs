@@ -44,7 +44,7 @@ pub enum Command {
     /// List, add, edit, remove, enable or disable integrations.
     #[command(subcommand)]
     Integrations(integrations::IntegrationsCommand),
-    /// List, add, remove or switch local profiles.
+    /// List, add, remove or switch local profiles, and set their passwords.
     #[command(subcommand)]
     Profiles(profiles::ProfilesCommand),
     /// Sync an integration now: pull new and changed incidents into the knowledge base.

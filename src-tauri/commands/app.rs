@@ -9,11 +9,7 @@ use crate::desktop::AppState;
 #[tauri::command]
 pub async fn app_status(state: State<'_, AppState>) -> Result<AppStatus, CoreError> {
     let core = state.core.clone();
-    let actor = state
-        .session
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .clone();
+    let actor = state.actor_if_unlocked().await;
     blocking(move || core.status(actor.as_ref())).await
 }
 

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use supportbot_core::chat::console::{ChatConsole, ChatMessage, ChatMode, ChatReply, ChatSession};
+use supportbot_core::chat::image::{load_image, ChatImage};
 use supportbot_core::chat::{ChatSettings, ChatSettingsPatch};
 use supportbot_core::{Actor, CoreError, ErrorCode};
 use tauri::State;
@@ -12,8 +13,8 @@ use crate::desktop::AppState;
 
 /// The running chat service and who acts, or why chat is unavailable (the webhook port was
 /// taken, say): the rest of the app works without it.
-fn chat(state: &AppState) -> Result<(Arc<ChatConsole>, Actor), CoreError> {
-    let (_, actor) = state.acting()?;
+async fn chat(state: &AppState) -> Result<(Arc<ChatConsole>, Actor), CoreError> {
+    let (_, actor) = state.acting().await?;
     match &*state.chat.lock().unwrap_or_else(|p| p.into_inner()) {
         Ok(console) => Ok((console.clone(), actor)),
         Err(why) => Err(CoreError::new(
@@ -25,7 +26,7 @@ fn chat(state: &AppState) -> Result<(Arc<ChatConsole>, Actor), CoreError> {
 
 #[tauri::command]
 pub async fn chat_settings(state: State<'_, AppState>) -> Result<ChatSettings, CoreError> {
-    let (core, actor) = state.acting()?;
+    let (core, actor) = state.acting().await?;
     blocking(move || core.chat_settings(&actor)).await
 }
 
@@ -37,7 +38,7 @@ pub async fn chat_settings_save(
     state: State<'_, AppState>,
     patch: ChatSettingsPatch,
 ) -> Result<ChatSettings, CoreError> {
-    let (core, actor) = state.acting()?;
+    let (core, actor) = state.acting().await?;
     let rebind = patch.webhook_port.is_some()
         || patch.webhook_secret.is_some()
         || patch.bot_id.is_some()
@@ -52,7 +53,7 @@ pub async fn chat_settings_save(
 
 #[tauri::command]
 pub async fn chat_session(state: State<'_, AppState>) -> Result<ChatSession, CoreError> {
-    let (chat, actor) = chat(&state)?;
+    let (chat, actor) = chat(&state).await?;
     chat.session(&actor).await
 }
 
@@ -61,7 +62,7 @@ pub async fn chat_new(
     state: State<'_, AppState>,
     mode: Option<ChatMode>,
 ) -> Result<ChatSession, CoreError> {
-    let (chat, actor) = chat(&state)?;
+    let (chat, actor) = chat(&state).await?;
     chat.new_session(&actor, mode).await
 }
 
@@ -71,7 +72,7 @@ pub async fn chat_send(
     session_id: String,
     text: String,
 ) -> Result<Vec<ChatMessage>, CoreError> {
-    let (chat, actor) = chat(&state)?;
+    let (chat, actor) = chat(&state).await?;
     chat.send(&actor, &session_id, &text).await
 }
 
@@ -81,7 +82,7 @@ pub async fn chat_reply(
     session_id: String,
     reply: ChatReply,
 ) -> Result<Vec<ChatMessage>, CoreError> {
-    let (chat, actor) = chat(&state)?;
+    let (chat, actor) = chat(&state).await?;
     chat.reply(&actor, &session_id, reply).await
 }
 
@@ -90,7 +91,7 @@ pub async fn chat_start(
     state: State<'_, AppState>,
     session_id: String,
 ) -> Result<Vec<ChatMessage>, CoreError> {
-    let (chat, actor) = chat(&state)?;
+    let (chat, actor) = chat(&state).await?;
     chat.start_conversation(&actor, &session_id).await
 }
 
@@ -100,7 +101,7 @@ pub async fn chat_switch(
     session_id: String,
     intent: String,
 ) -> Result<Vec<ChatMessage>, CoreError> {
-    let (chat, actor) = chat(&state)?;
+    let (chat, actor) = chat(&state).await?;
     chat.switch_topic(&actor, &session_id, &intent).await
 }
 
@@ -112,7 +113,7 @@ pub async fn chat_attach(
     content_type: String,
     data_base64: String,
 ) -> Result<Vec<ChatMessage>, CoreError> {
-    let (chat, actor) = chat(&state)?;
+    let (chat, actor) = chat(&state).await?;
     chat.attach(&actor, &session_id, &file_name, &content_type, &data_base64)
         .await
 }
@@ -122,7 +123,7 @@ pub async fn chat_escalate(
     state: State<'_, AppState>,
     session_id: String,
 ) -> Result<ChatSession, CoreError> {
-    let (chat, actor) = chat(&state)?;
+    let (chat, actor) = chat(&state).await?;
     chat.escalate(&actor, &session_id).await
 }
 
@@ -131,7 +132,7 @@ pub async fn chat_cancel(
     state: State<'_, AppState>,
     session_id: String,
 ) -> Result<ChatSession, CoreError> {
-    let (chat, actor) = chat(&state)?;
+    let (chat, actor) = chat(&state).await?;
     chat.cancel(&actor, &session_id).await
 }
 
@@ -140,7 +141,7 @@ pub async fn chat_end(
     state: State<'_, AppState>,
     session_id: String,
 ) -> Result<ChatSession, CoreError> {
-    let (chat, actor) = chat(&state)?;
+    let (chat, actor) = chat(&state).await?;
     chat.end(&actor, &session_id).await
 }
 
@@ -149,7 +150,7 @@ pub async fn chat_keep_waiting(
     state: State<'_, AppState>,
     session_id: String,
 ) -> Result<ChatSession, CoreError> {
-    let (chat, actor) = chat(&state)?;
+    let (chat, actor) = chat(&state).await?;
     chat.keep_waiting(&actor, &session_id).await
 }
 
@@ -159,6 +160,14 @@ pub async fn chat_feedback(
     message_id: i64,
     helpful: bool,
 ) -> Result<(), CoreError> {
-    let (chat, actor) = chat(&state)?;
+    let (chat, actor) = chat(&state).await?;
     blocking(move || chat.feedback(&actor, message_id, helpful)).await
+}
+
+/// "Load image": an agent's image fetched by the core (the window's CSP allows no remote
+/// images), only from the acting profile's own chat, capped and checked.
+#[tauri::command]
+pub async fn chat_image(state: State<'_, AppState>, url: String) -> Result<ChatImage, CoreError> {
+    let (core, actor) = state.acting().await?;
+    load_image(core, actor, url).await
 }

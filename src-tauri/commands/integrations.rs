@@ -11,7 +11,7 @@ use crate::desktop::AppState;
 
 #[tauri::command]
 pub async fn integrations_list(state: State<'_, AppState>) -> Result<Vec<Integration>, CoreError> {
-    let (core, actor) = state.acting()?;
+    let (core, actor) = state.acting().await?;
     blocking(move || core.list_integrations(&actor)).await
 }
 
@@ -20,7 +20,7 @@ pub async fn integration_add(
     state: State<'_, AppState>,
     input: NewIntegration,
 ) -> Result<Integration, CoreError> {
-    let (core, actor) = state.acting()?;
+    let (core, actor) = state.acting().await?;
     blocking(move || core.add_integration(&actor, input)).await
 }
 
@@ -30,7 +30,7 @@ pub async fn integration_edit(
     id: i64,
     patch: IntegrationPatch,
 ) -> Result<Integration, CoreError> {
-    let (core, actor) = state.acting()?;
+    let (core, actor) = state.acting().await?;
     blocking(move || core.edit_integration(&actor, id, patch)).await
 }
 
@@ -40,13 +40,13 @@ pub async fn integration_set_enabled(
     id: i64,
     enabled: bool,
 ) -> Result<Integration, CoreError> {
-    let (core, actor) = state.acting()?;
+    let (core, actor) = state.acting().await?;
     blocking(move || core.set_integration_enabled(&actor, id, enabled)).await
 }
 
 #[tauri::command]
 pub async fn integration_remove(state: State<'_, AppState>, id: i64) -> Result<(), CoreError> {
-    let (core, actor) = state.acting()?;
+    let (core, actor) = state.acting().await?;
     blocking(move || core.remove_integration(&actor, id)).await
 }
 
@@ -59,7 +59,7 @@ pub async fn integration_sync(
     full: bool,
     on_progress: Channel<SyncProgress>,
 ) -> Result<SyncReport, CoreError> {
-    let (core, actor) = state.acting()?;
+    let (core, actor) = state.acting().await?;
     let options = SyncOptions {
         full,
         ..SyncOptions::default()
@@ -77,6 +77,6 @@ pub async fn integration_sync(
 
 #[tauri::command]
 pub async fn integration_sync_cancel(state: State<'_, AppState>, id: i64) -> Result<(), CoreError> {
-    let (core, actor) = state.acting()?;
+    let (core, actor) = state.acting().await?;
     core.cancel_sync(&actor, id).map(|_| ())
 }

@@ -13,7 +13,7 @@ use crate::desktop::AppState;
 
 #[tauri::command]
 pub async fn kb_stats(state: State<'_, AppState>) -> Result<KbStats, CoreError> {
-    let (core, actor) = state.acting()?;
+    let (core, actor) = state.acting().await?;
     blocking(move || core.kb_stats(&actor)).await
 }
 
@@ -23,26 +23,26 @@ pub async fn kb_search(
     state: State<'_, AppState>,
     request: SearchRequest,
 ) -> Result<SearchResults, CoreError> {
-    let (core, actor) = state.acting()?;
+    let (core, actor) = state.acting().await?;
     blocking(move || core.kb_search(&actor, &request)).await
 }
 
 #[tauri::command]
 pub async fn kb_facets(state: State<'_, AppState>) -> Result<Facets, CoreError> {
-    let (core, actor) = state.acting()?;
+    let (core, actor) = state.acting().await?;
     blocking(move || core.kb_facets(&actor)).await
 }
 
 /// The incident detail view: every synced field of one incident, by its knowledge-base id.
 #[tauri::command]
 pub async fn kb_incident(state: State<'_, AppState>, id: i64) -> Result<IncidentDetail, CoreError> {
-    let (core, actor) = state.acting()?;
+    let (core, actor) = state.acting().await?;
     blocking(move || core.kb_incident_by_id(&actor, id)).await
 }
 
 #[tauri::command]
 pub async fn kb_versions(state: State<'_, AppState>) -> Result<Vec<VersionSummary>, CoreError> {
-    let (core, actor) = state.acting()?;
+    let (core, actor) = state.acting().await?;
     blocking(move || core.kb_versions(&actor)).await
 }
 
@@ -53,7 +53,7 @@ pub async fn kb_version(
     offset: u64,
     limit: u64,
 ) -> Result<VersionDetail, CoreError> {
-    let (core, actor) = state.acting()?;
+    let (core, actor) = state.acting().await?;
     blocking(move || core.kb_version(&actor, id, offset, limit)).await
 }
 
@@ -63,7 +63,7 @@ pub async fn kb_rollback(
     target: i64,
     on_progress: Channel<RollbackProgress>,
 ) -> Result<VersionSummary, CoreError> {
-    let (core, actor) = state.acting()?;
+    let (core, actor) = state.acting().await?;
     blocking(move || {
         core.kb_rollback(&actor, target, |p| {
             // A closed window drops the channel; the rollback still completes.
@@ -75,7 +75,7 @@ pub async fn kb_rollback(
 
 #[tauri::command]
 pub async fn kb_check(state: State<'_, AppState>) -> Result<KbCheck, CoreError> {
-    let (core, actor) = state.acting()?;
+    let (core, actor) = state.acting().await?;
     blocking(move || core.kb_check(&actor)).await
 }
 
@@ -84,7 +84,7 @@ pub async fn kb_rebuild(
     state: State<'_, AppState>,
     on_progress: Channel<RebuildProgress>,
 ) -> Result<RebuildReport, CoreError> {
-    let (core, actor) = state.acting()?;
+    let (core, actor) = state.acting().await?;
     blocking(move || {
         core.kb_rebuild(&actor, |p| {
             let _ = on_progress.send(p);

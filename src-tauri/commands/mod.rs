@@ -28,6 +28,7 @@ pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + '
         chat::chat_end,
         chat::chat_keep_waiting,
         chat::chat_feedback,
+        chat::chat_image,
         integrations::integrations_list,
         integrations::integration_add,
         integrations::integration_edit,
@@ -48,6 +49,7 @@ pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + '
         profiles::profile_add,
         profiles::profile_switch,
         profiles::profile_remove,
+        profiles::profile_set_password,
     ]
 }
 

@@ -20,7 +20,7 @@ pub async fn profile_add(
     role: Role,
     password: Option<SecretString>,
 ) -> Result<Profile, CoreError> {
-    let (core, actor) = state.acting()?;
+    let (core, actor) = state.acting().await?;
     blocking(move || core.add_profile(&actor, &name, role, password.as_ref())).await
 }
 
@@ -32,18 +32,44 @@ pub async fn profile_switch(
     password: Option<SecretString>,
 ) -> Result<AppStatus, CoreError> {
     let core = state.core.clone();
-    let (actor, status) = blocking(move || {
-        let actor = core.switch_profile(&name, password.as_ref())?;
+    let (unlocked, status) = blocking(move || {
+        let (actor, unlocked) = core.switch_session(&name, password.as_ref())?;
         let status = core.status(Some(&actor))?;
-        Ok((actor, status))
+        Ok((unlocked, status))
     })
     .await?;
-    state.set_session(Some(actor));
+    state.set_session(Some(unlocked));
     Ok(status)
+}
+
+/// Sets a profile's password: an admin anyone's, a profile its own with `current`. Setting the
+/// window's own password unlocks the session again with the new one, so it stays usable.
+#[tauri::command]
+pub async fn profile_set_password(
+    state: State<'_, AppState>,
+    name: String,
+    current: Option<SecretString>,
+    password: SecretString,
+) -> Result<Profile, CoreError> {
+    let (core, actor) = state.acting().await?;
+    let (profile, renewed) = blocking(move || {
+        let profile = core.set_profile_password(&actor, &name, current.as_ref(), &password)?;
+        let renewed = if profile.name == actor.name {
+            Some(core.unlock(Some(&profile.name), Some(&password))?.1)
+        } else {
+            None
+        };
+        Ok((profile, renewed))
+    })
+    .await?;
+    if let Some(unlocked) = renewed {
+        state.set_session(Some(unlocked));
+    }
+    Ok(profile)
 }
 
 #[tauri::command]
 pub async fn profile_remove(state: State<'_, AppState>, name: String) -> Result<(), CoreError> {
-    let (core, actor) = state.acting()?;
+    let (core, actor) = state.acting().await?;
     blocking(move || core.remove_profile(&actor, &name)).await
 }

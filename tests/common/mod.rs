@@ -86,13 +86,28 @@ pub fn command(dir: &Path) -> Command {
     c
 }
 
-/// Runs `supportbot ARGS` to the end; `SUPPORTBOT_PASSWORD` is the simulator's admin password.
+/// The Admin profile's password once a test has set it with [`protect_admin`].
+pub const ADMIN_PROFILE_PASSWORD: &str = "admin-profile-pw";
+
+/// Runs `supportbot ARGS` to the end; `SUPPORTBOT_PASSWORD` is the simulator's admin password,
+/// `SUPPORTBOT_PROFILE_PASSWORD` the Admin profile's (ignored while it has none).
 pub fn cli(dir: &Path, args: &[&str]) -> Output {
     command(dir)
         .args(args)
         .env("SUPPORTBOT_PASSWORD", "admin")
+        .env("SUPPORTBOT_PROFILE_PASSWORD", ADMIN_PROFILE_PASSWORD)
         .output()
         .expect("run supportbot")
+}
+
+/// Gives the Admin profile [`ADMIN_PROFILE_PASSWORD`], as adding another profile requires.
+pub fn protect_admin(dir: &Path) {
+    let out = command(dir)
+        .args(["profiles", "set-password", "Admin", "--json"])
+        .env("SUPPORTBOT_NEW_PROFILE_PASSWORD", ADMIN_PROFILE_PASSWORD)
+        .output()
+        .expect("run supportbot");
+    json_ok(&out);
 }
 
 pub fn stdout(out: &Output) -> String {

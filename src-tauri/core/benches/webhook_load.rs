@@ -17,7 +17,7 @@ use supportbot_core::chat::store::{self as chat_store, Mode, StoreSink};
 use supportbot_core::chat::webhook::{WebhookConfig, WebhookServer};
 use supportbot_core::store::{open_connection, Db};
 
-const SECRET: &str = "load-secret";
+const SECRET: &str = "load-test-webhook-secret";
 
 fn env_or(name: &str, default: usize) -> usize {
     std::env::var(name)

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
-use crate::access::{self, Actor, Permission, Profile, Role};
+use crate::access::{Actor, Permission, Profile};
 use crate::error::{CoreError, CoreResult, ErrorCode};
 use crate::integrations::{
     self, Candidate, Integration, IntegrationPatch, NewIntegration, SecretField, SecretFlags,
@@ -101,43 +101,6 @@ impl Core {
         self.vault.info()
     }
 
-    // ---- profiles -------------------------------------------------------------------------
-
-    /// Resolves who is acting: the named profile, or the active one when `profile` is `None`.
-    /// A password-protected profile needs its password.
-    pub fn actor(
-        &self,
-        profile: Option<&str>,
-        password: Option<&SecretString>,
-    ) -> CoreResult<Actor> {
-        let conn = self.db.conn();
-        let name = match profile {
-            Some(p) => p.to_string(),
-            None => access::active_profile_name(&conn)?,
-        };
-        let (name, role, hash) = access::load_profile(&conn, &name)?;
-        access::verify_password(&name, hash.as_deref(), password)?;
-        Ok(Actor { name, role })
-    }
-
-    /// The active profile's name and whether it needs a password to act as it.
-    pub fn active_profile(&self) -> CoreResult<Profile> {
-        let conn = self.db.conn();
-        let name = access::active_profile_name(&conn)?;
-        access::list_profiles(&conn)?
-            .into_iter()
-            .find(|p| p.name.eq_ignore_ascii_case(&name))
-            .ok_or_else(|| CoreError::not_found("profile", &name))
-    }
-
-    /// Checks the password and makes `name` the active profile for later starts.
-    pub fn switch_profile(&self, name: &str, password: Option<&SecretString>) -> CoreResult<Actor> {
-        let actor = self.actor(Some(name), password)?;
-        access::set_active_profile(&self.db.conn(), &actor.name)?;
-        tracing::info!(profile = %actor.name, role = actor.role.as_str(), "switched profile");
-        Ok(actor)
-    }
-
     /// Status for `actor`, or for a locked session (active profile needs a password) when `None`.
     pub fn status(&self, actor: Option<&Actor>) -> CoreResult<AppStatus> {
         let profile = match actor {
@@ -155,31 +118,6 @@ impl Core {
             permissions: actor.map(|a| a.role.permissions()).unwrap_or_default(),
             profile,
         })
-    }
-
-    /// Every profile. Listing is open to all: it reveals names and roles only.
-    pub fn profiles(&self) -> CoreResult<Vec<Profile>> {
-        access::list_profiles(&self.db.conn())
-    }
-
-    pub fn add_profile(
-        &self,
-        actor: &Actor,
-        name: &str,
-        role: Role,
-        password: Option<&SecretString>,
-    ) -> CoreResult<Profile> {
-        actor.require(Permission::ProfilesManage)?;
-        let p = access::add_profile(&self.db.conn(), name, role, password)?;
-        tracing::info!(profile = %p.name, role = role.as_str(), by = %actor.name, "added profile");
-        Ok(p)
-    }
-
-    pub fn remove_profile(&self, actor: &Actor, name: &str) -> CoreResult<()> {
-        actor.require(Permission::ProfilesManage)?;
-        access::remove_profile(&mut self.db.conn(), name, &actor.name)?;
-        tracing::info!(profile = %name, by = %actor.name, "removed profile");
-        Ok(())
     }
 
     // ---- integrations ---------------------------------------------------------------------

@@ -21,6 +21,12 @@ pub enum ErrorCode {
     /// The profile is password protected and no password was given.
     ProfilePasswordRequired,
     ProfilePasswordInvalid,
+    /// Too many wrong passwords for a profile: it is locked for a while (the message says how
+    /// long); the lock is kept in the database, so a new process does not reset it.
+    TooManyAttempts,
+    /// A second profile needs every admin profile to have a password first; the message says
+    /// how to set one.
+    AdminPasswordRequired,
     /// The store holding a secret cannot be reached (e.g. a locked OS keyring).
     SecretStoreUnavailable,
     /// The local database failed or belongs to a newer version of the app.
@@ -79,6 +85,8 @@ impl ErrorCode {
             ErrorCode::PermissionDenied => "permission_denied",
             ErrorCode::ProfilePasswordRequired => "profile_password_required",
             ErrorCode::ProfilePasswordInvalid => "profile_password_invalid",
+            ErrorCode::TooManyAttempts => "too_many_attempts",
+            ErrorCode::AdminPasswordRequired => "admin_password_required",
             ErrorCode::SecretStoreUnavailable => "secret_store_unavailable",
             ErrorCode::Storage => "storage",
             ErrorCode::SyncRunning => "sync_running",

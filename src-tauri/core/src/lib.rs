@@ -15,6 +15,6 @@ pub mod secrets;
 pub mod store;
 pub mod sync;
 
-pub use access::{Actor, Permission, Profile, Role};
+pub use access::{Actor, Permission, Profile, Role, Unlocked};
 pub use app::{AppStatus, Core, DEMO_INTEGRATION_NAME};
 pub use error::{CoreError, CoreResult, ErrorCode};

@@ -27,7 +27,7 @@ use tokio::sync::mpsc;
 mod common;
 use common::{dir_contains, sim_get, sim_post, sim_put};
 
-const SECRET: &str = "webhook-secret";
+const SECRET: &str = "chat-test-webhook-secret";
 const VA_TOKEN: &str = "demo-va-token";
 
 /// A sink that fails the first `fail_first` accepts (500 to the VA), then stores.
@@ -40,13 +40,16 @@ impl ConversationSink for FlakySink {
     fn session_for(&self, p: &supportbot_core::chat::va::VaPayload) -> Option<String> {
         self.inner.session_for(p)
     }
-    fn accept(&self, inbound: &Inbound) -> Result<Accepted, String> {
+    fn accept(&self, inbound: &Inbound) -> supportbot_core::CoreResult<Accepted> {
         if self
             .fail_first
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
             .is_ok()
         {
-            return Err("disk full (injected)".into());
+            return Err(supportbot_core::CoreError::new(
+                supportbot_core::ErrorCode::Storage,
+                "disk full (injected)",
+            ));
         }
         self.inner.accept(inbound)
     }

@@ -738,7 +738,7 @@ async fn output_html_is_sanitized_and_attachments_are_served() {
     core.save_chat_settings(
         &actor,
         ChatSettingsPatch {
-            webhook_secret: Some(SecretString::from("known-secret".to_owned())),
+            webhook_secret: Some(SecretString::from("known-webhook-secret-0042".to_owned())),
             ..ChatSettingsPatch::default()
         },
     )
@@ -773,7 +773,7 @@ async fn output_html_is_sanitized_and_attachments_are_served() {
         .unwrap();
     let status = reqwest::Client::new()
         .post(service.webhook_url())
-        .bearer_auth("known-secret")
+        .bearer_auth("known-webhook-secret-0042")
         .json(&json!({"clientSessionId": client_session, "agentChat": true, "body": [
             {"uiType": "OutputHtml", "value": "<p onclick=\"x()\">Steps <a href=\"javascript:alert(1)\">here</a></p><script>steal()</script><img src=\"https://i.example/a.png\">"}
         ]}))
@@ -888,6 +888,7 @@ fn settings_validate_and_need_the_right_role() {
         )
         .unwrap();
     assert!(!cleared.secrets.va_token);
+    common::protect_admin(&core, &admin);
     core.add_profile(&admin, "Vic", Role::Viewer, None).unwrap();
     let viewer = core.actor(Some("Vic"), None).unwrap();
     assert!(core.chat_settings(&viewer).is_ok());
@@ -1281,4 +1282,81 @@ async fn a_payload_the_app_cannot_store_is_answered_500_and_stored_on_the_retry(
         })
         .count();
     assert_eq!(published, 1, "published once");
+}
+
+/// A chat session belongs to the profile that started it: another profile can neither resume
+/// it, nor read it through a command, nor act on it or its messages.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chat_session_belongs_to_the_profile_that_started_it() {
+    let h = Harness::start(json!({})).await;
+    let s = h.new_session().await;
+    let answered = h
+        .svc()
+        .send(&h.actor, &s.id, "My VPN keeps dropping")
+        .await
+        .unwrap();
+    let bot_message = answered[1].id;
+    common::protect_admin(&h.core, &h.actor);
+    h.core
+        .add_profile(&h.actor, "Vic", Role::Viewer, None)
+        .unwrap();
+    let vic = h.core.actor(Some("Vic"), None).unwrap();
+
+    let denied = |r: Result<(), supportbot_core::CoreError>, what: &str| {
+        let e = r.expect_err(what);
+        assert_eq!(e.code, ErrorCode::PermissionDenied, "{what}: {e:?}");
+        assert!(
+            !e.message.contains("VPN"),
+            "{what}: no content in the error"
+        );
+    };
+    let svc = h.svc();
+    denied(svc.send(&vic, &s.id, "hi").await.map(drop), "send");
+    denied(
+        svc.reply(
+            &vic,
+            &s.id,
+            ChatReply {
+                value: "x".into(),
+                label: "x".into(),
+                typed: true,
+                secure: false,
+            },
+        )
+        .await
+        .map(drop),
+        "reply",
+    );
+    denied(svc.start_conversation(&vic, &s.id).await.map(drop), "start");
+    denied(
+        svc.switch_topic(&vic, &s.id, "vpn").await.map(drop),
+        "switch",
+    );
+    denied(
+        svc.attach(&vic, &s.id, "a.txt", "text/plain", "aGk=")
+            .await
+            .map(drop),
+        "attach",
+    );
+    denied(svc.escalate(&vic, &s.id).await.map(drop), "escalate");
+    denied(svc.cancel(&vic, &s.id).await.map(drop), "cancel");
+    denied(svc.end(&vic, &s.id).await.map(drop), "end");
+    denied(
+        svc.keep_waiting(&vic, &s.id).await.map(drop),
+        "keep waiting",
+    );
+    denied(svc.feedback(&vic, bot_message, true), "feedback");
+    assert!(!h.core.chat_session_is_own(&vic, &s.id).unwrap());
+    assert!(h.core.chat_session_is_own(&h.actor, &s.id).unwrap());
+
+    // Vic's "current session" is a new one of Vic's, not the admin's open one.
+    let vics = svc.session(&vic).await.unwrap();
+    assert_ne!(vics.id, s.id);
+    assert!(vics
+        .messages
+        .iter()
+        .all(|m| m.text.as_deref() != Some("My VPN keeps dropping")));
+    // The owner still has it.
+    assert_eq!(svc.session(&h.actor).await.unwrap().id, s.id);
+    svc.feedback(&h.actor, bot_message, true).unwrap();
 }

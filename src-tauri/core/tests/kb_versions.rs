@@ -667,6 +667,14 @@ fn only_admins_may_roll_back() {
     let dir = tempfile::tempdir().unwrap();
     let core = Core::open_with(dir.path(), StorePreference::File).unwrap();
     let admin = core.actor(None, None).unwrap();
+    // Other profiles need the admin to have a password first.
+    core.set_profile_password(
+        &admin,
+        "Admin",
+        None,
+        &SecretString::from("admin-pw".to_string()),
+    )
+    .unwrap();
     for role in [Role::Operator, Role::Viewer] {
         let name = format!("{role:?}");
         core.add_profile(&admin, &name, role, None).unwrap();

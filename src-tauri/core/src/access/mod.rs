@@ -1,12 +1,14 @@
 //! Who may do what: roles, permissions, and the local profiles that carry a role.
 
 mod profiles;
+mod session;
+pub(crate) mod throttle;
 
 use serde::{Deserialize, Serialize};
 
 pub(crate) use profiles::{
-    active_profile_name, add_profile, list_profiles, load_profile, remove_profile,
-    set_active_profile, verify_password,
+    active_profile_name, add_profile, admins_without_password, list_profiles, load_profile,
+    password_stamp, remove_profile, set_active_profile, set_password, verify_password,
 };
 pub use profiles::{Actor, Profile};
 
@@ -34,6 +36,15 @@ impl Role {
 
     pub fn parse(s: &str) -> Option<Role> {
         Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// Admin 2, Operator 1, Viewer 0: each role's permissions include those of the roles below.
+    pub fn rank(self) -> u8 {
+        match self {
+            Role::Admin => 2,
+            Role::Operator => 1,
+            Role::Viewer => 0,
+        }
     }
 
     /// The permission matrix. Admin: everything; Operator: view + sync; Viewer: view.
@@ -116,5 +127,29 @@ impl Actor {
                 p.as_str()
             ),
         ))
+    }
+}
+
+/// What the desktop keeps of an unlocked profile instead of an [`Actor`]: the name and a
+/// digest of the password hash it was unlocked against. Each command turns it into an Actor
+/// again with [`crate::Core::resume`], which reads the profile afresh, so a removed profile, a
+/// changed role or a new password takes effect at the next command, not at the next start.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Unlocked {
+    pub(crate) name: String,
+    pub(crate) stamp: [u8; 32],
+}
+
+impl Unlocked {
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl std::fmt::Debug for Unlocked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Unlocked")
+            .field("name", &self.name)
+            .finish()
     }
 }

@@ -6,6 +6,7 @@ use rand::RngCore;
 use rusqlite::{Connection, OptionalExtension};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 
 use super::Role;
 use crate::clock::now_rfc3339;
@@ -30,6 +31,9 @@ pub struct Actor {
 }
 
 const ACTIVE_KEY: &str = "active_profile";
+/// A profile password's minimum length (kept from the first release, so no stored password
+/// becomes invalid; the throttle in `throttle.rs` is what stands against guessing).
+const MIN_PASSWORD_CHARS: usize = 4;
 
 pub(crate) fn active_profile_name(conn: &Connection) -> CoreResult<String> {
     Ok(get_setting(conn, ACTIVE_KEY)?.unwrap_or_else(|| "Admin".into()))
@@ -136,27 +140,7 @@ pub(crate) fn add_profile(
         .with_field("name", "This name is taken."));
     }
     let hash = match password.filter(|p| !p.expose_secret().is_empty()) {
-        Some(p) => {
-            if p.expose_secret().chars().count() < 4 {
-                return Err(CoreError::invalid(
-                    [(
-                        "password".to_string(),
-                        "Use at least 4 characters, or leave it empty for no password.".to_string(),
-                    )]
-                    .into(),
-                ));
-            }
-            let mut salt_bytes = [0u8; 16];
-            rand::rng().fill_bytes(&mut salt_bytes);
-            let salt = SaltString::encode_b64(&salt_bytes)
-                .map_err(|_| CoreError::internal("Generating a password salt failed."))?;
-            Some(
-                Argon2::default()
-                    .hash_password(p.expose_secret().as_bytes(), &salt)
-                    .map_err(|_| CoreError::internal("Hashing the profile password failed."))?
-                    .to_string(),
-            )
-        }
+        Some(p) => Some(hash_password(p)?),
         None => None,
     };
     conn.execute(
@@ -170,6 +154,58 @@ pub(crate) fn add_profile(
         has_password: hash.is_some(),
         active: active.eq_ignore_ascii_case(name),
     })
+}
+
+/// Checks a new password's length and hashes it (Argon2id, random salt).
+fn hash_password(password: &SecretString) -> CoreResult<String> {
+    if password.expose_secret().chars().count() < MIN_PASSWORD_CHARS {
+        return Err(CoreError::invalid(
+            [(
+                "password".to_string(),
+                format!("Use at least {MIN_PASSWORD_CHARS} characters."),
+            )]
+            .into(),
+        ));
+    }
+    let mut salt_bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut salt_bytes);
+    let salt = SaltString::encode_b64(&salt_bytes)
+        .map_err(|_| CoreError::internal("Generating a password salt failed."))?;
+    Ok(Argon2::default()
+        .hash_password(password.expose_secret().as_bytes(), &salt)
+        .map_err(|_| CoreError::internal("Hashing the profile password failed."))?
+        .to_string())
+}
+
+/// Replaces a profile's password (the caller has checked who may).
+pub(crate) fn set_password(
+    conn: &Connection,
+    name: &str,
+    password: &SecretString,
+) -> CoreResult<()> {
+    let hash = hash_password(password)?;
+    conn.execute(
+        "UPDATE profiles SET password_hash = ?2 WHERE name = ?1",
+        rusqlite::params![name, hash],
+    )?;
+    Ok(())
+}
+
+/// Names of admin profiles without a password: while one exists, no other profile may be added
+/// (anyone could act as that admin).
+pub(crate) fn admins_without_password(conn: &Connection) -> CoreResult<Vec<String>> {
+    let mut stmt = conn.prepare(
+        "SELECT name FROM profiles WHERE role = 'admin' AND password_hash IS NULL
+         ORDER BY name COLLATE NOCASE",
+    )?;
+    let names = stmt.query_map([], |r| r.get(0))?;
+    Ok(names.collect::<Result<_, _>>()?)
+}
+
+/// What a session remembers of the password it was unlocked with: a digest of the stored hash
+/// (which changes with every new password, its salt being random), or of nothing.
+pub(crate) fn password_stamp(hash: Option<&str>) -> [u8; 32] {
+    Sha256::digest(hash.unwrap_or("").as_bytes()).into()
 }
 
 pub(crate) fn remove_profile(conn: &mut Connection, name: &str, acting: &str) -> CoreResult<()> {

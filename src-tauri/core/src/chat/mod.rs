@@ -5,9 +5,10 @@
 //! - `va::client`: POSTs requests to the VA API with token, Basic or OAuth auth, retrying.
 //! - `webhook`: the loopback HTTP server the VA posts its replies to.
 //! - `handoff`: the pure state machine active → waiting → connected → completed | fail | cancelled.
-//! - `store`: chat sessions, transcripts and feedback in SQLite.
+//! - `store`: chat sessions, transcripts and feedback in SQLite (`owner`: whose session it is).
 //! - `bot`: the knowledge-base bot (answers with citations and a confidence).
 //! - `identity`: the user's e-mail and time zone as requests carry them.
+//! - `image`: loads an agent's image on request (own sessions' URLs only, capped, raster only).
 //! - `sanitize`: OutputHtml allow-list (ammonia) and plain-text rendering of body elements.
 //! - `settings`: Settings > Chat (non-secret JSON + vault secrets, seed-001 env overrides).
 //! - `attachments`: files the user sends (checked, kept under an unguessable token).
@@ -18,6 +19,8 @@ pub mod bot;
 pub mod console;
 pub mod handoff;
 pub mod identity;
+pub mod image;
+mod owner;
 pub mod sanitize;
 pub mod settings;
 pub mod store;

@@ -438,6 +438,13 @@ impl Core {
                 problems.insert("email", "Enter an e-mail address.".into());
             }
         }
+        // A secret the webhook would refuse at start is refused here already (empty: remove).
+        if let Some(secret) = &patch.webhook_secret {
+            let secret = secret.expose_secret();
+            if !secret.is_empty() && !super::webhook::secret_long_enough(secret) {
+                problems.insert("webhook_secret", super::webhook::short_secret_message());
+            }
+        }
         if !problems.is_empty() {
             let message = problems.values().cloned().collect::<Vec<_>>().join(" ");
             let mut e = CoreError::new(ErrorCode::Validation, message);

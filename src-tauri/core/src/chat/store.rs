@@ -17,8 +17,12 @@ use tokio::sync::mpsc;
 use super::handoff::State;
 use super::va::model::{Attachment, VaPayload};
 use super::webhook::{Accepted, ConversationSink, Inbound};
+// Ownership checks live in `owner.rs`; re-exported so callers keep one `store` path.
+pub use super::owner::{
+    latest_open_session, require_message_owner, require_owner, session_owner, url_in_own_messages,
+};
 use crate::clock::now_rfc3339;
-use crate::error::{CoreError, CoreResult};
+use crate::error::{CoreError, CoreResult, ErrorCode};
 
 /// Stored instead of a masked answer.
 pub const SECURE_PLACEHOLDER: &str = "•••••• (hidden: a secure answer is never stored)";
@@ -465,7 +469,7 @@ pub fn set_feedback(
         Some("bot") => {}
         Some(_) => {
             return Err(CoreError::new(
-                crate::error::ErrorCode::ChatRefused,
+                ErrorCode::ChatRefused,
                 "Feedback can only be given on the bot's answers.",
             ))
         }
@@ -553,14 +557,13 @@ impl ConversationSink for StoreSink {
         .flatten()
     }
 
-    fn accept(&self, inbound: &Inbound) -> Result<Accepted, String> {
+    fn accept(&self, inbound: &Inbound) -> CoreResult<Accepted> {
         self.with_conn(|conn| {
             let id = session_by_client_id(conn, &inbound.session)?
                 .map(|s| s.id)
                 .ok_or_else(|| CoreError::internal("the session was deleted"))?;
             add_inbound(conn, id, inbound)
         })
-        .map_err(|e| e.message)
     }
 
     fn deliver(&self, inbound: Inbound) {

@@ -21,6 +21,20 @@ pub fn admin(core: &Core) -> Actor {
     core.actor(None, None).unwrap()
 }
 
+/// The admin's password in tests that add profiles (a second profile needs one).
+pub const ADMIN_PASSWORD: &str = "admin-pw";
+
+/// Gives the default Admin a password, as adding any other profile requires.
+pub fn protect_admin(core: &Core, admin: &Actor) {
+    core.set_profile_password(
+        admin,
+        &admin.name,
+        None,
+        &SecretString::from(ADMIN_PASSWORD.to_string()),
+    )
+    .unwrap();
+}
+
 pub fn secret(s: &str) -> Option<SecretString> {
     Some(SecretString::from(s.to_string()))
 }

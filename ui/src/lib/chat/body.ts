@@ -76,6 +76,26 @@ export function webUrl(v: unknown): string | null {
   return s && /^https?:\/\//i.test(s) && !/\s/.test(s) ? s : null;
 }
 
+/**
+ * The sanitised HTML with each image's address moved from `src` to `data-remote-src`, so that
+ * showing the message fetches nothing (the window's CSP refuses remote images anyway); the page
+ * offers "Load image" for each instead (`remoteImages`). A template's content is inert: parsing
+ * it here loads nothing either.
+ */
+export function holdRemoteImages(html: string): string {
+  if (typeof document === 'undefined') return html;
+  const t = document.createElement('template');
+  t.innerHTML = html;
+  for (const img of Array.from(t.content.querySelectorAll('img'))) {
+    const src = img.getAttribute('src');
+    img.removeAttribute('src');
+    img.removeAttribute('srcset');
+    const url = webUrl(src);
+    if (url) img.setAttribute('data-remote-src', url);
+  }
+  return t.innerHTML;
+}
+
 function options(v: unknown): ChoiceOption[] {
   const list = Array.isArray(v) ? v : isObj(v) ? Object.values(v) : [];
   return list.filter(isObj).map((o) => {

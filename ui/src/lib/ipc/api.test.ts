@@ -43,6 +43,8 @@ describe('api', () => {
     await api.profileAdd('Bob', 'viewer', null);
     await api.profileSwitch('Bob', 'pw');
     await api.profileRemove('Bob');
+    await api.profileSetPassword('Bob', 'old', 'new-pw');
+    await api.chatImage('https://img.example/a.png');
     expect(invokeMock.mock.calls).toEqual([
       ['app_status', undefined],
       ['integrations_list', undefined],
@@ -55,6 +57,8 @@ describe('api', () => {
       ['profile_add', { name: 'Bob', role: 'viewer', password: null }],
       ['profile_switch', { name: 'Bob', password: 'pw' }],
       ['profile_remove', { name: 'Bob' }],
+      ['profile_set_password', { name: 'Bob', current: 'old', password: 'new-pw' }],
+      ['chat_image', { url: 'https://img.example/a.png' }],
     ]);
   });
 

@@ -6,6 +6,7 @@ import { toAppError } from './errors';
 import type {
   AppStatus,
   ChatEvent,
+  ChatImage,
   ChatMessage,
   ChatMode,
   ChatReply,
@@ -114,7 +115,14 @@ export const profileSwitch = (name: string, password: string | null): Promise<Ap
 
 export const profileRemove = (name: string): Promise<null> => call('profile_remove', { name });
 
-/** Opens an http(s) link (a source record) in the system browser. */
+/** Sets a profile's password: an admin anyone's, a profile its own (`current` proves the old
+ *  one). Rejects with `validation` (fields.password), `profile_password_invalid` /
+ *  `profile_password_required` (fields.current_password), `too_many_attempts`. */
+export const profileSetPassword = (name: string, current: string | null, password: string): Promise<Profile> =>
+  call('profile_set_password', { name, current, password });
+
+/** Opens an http(s) link in the system browser. Links from remote content go through
+ *  `askToOpen` (the user sees the address first). */
 export const openExternal = (url: string): Promise<null> => call('open_external', { url });
 
 export const kbStats = (): Promise<KbStats> => call('kb_stats');
@@ -195,6 +203,10 @@ export const chatEnd = (sessionId: string): Promise<ChatSession> => call('chat_e
 /** After a wait timeout: keep waiting for an agent. */
 export const chatKeepWaiting = (sessionId: string): Promise<ChatSession> => call('chat_keep_waiting', { sessionId });
 
+/** "Load image": an agent's image fetched by the core (the window loads no remote images), as
+ *  base64 bytes and a type for a `data:` URL. Only images sent in the profile's own chat. */
+export const chatImage = (url: string): Promise<ChatImage> => call('chat_image', { url });
+
 /** "Did this help?" on a bot answer. */
 export const chatFeedback = (messageId: number, helpful: boolean): Promise<null> => call('chat_feedback', { messageId, helpful });
 
@@ -208,6 +220,25 @@ export function onChatEvent(handler: (e: ChatEvent) => void): () => void {
   let unlisten: (() => void) | null = null;
   let cancelled = false;
   void listen<ChatEvent>('chat-event', (e) => handler(e.payload)).then((u) => {
+    if (cancelled) u();
+    else unlisten = u;
+  });
+  return () => {
+    cancelled = true;
+    unlisten?.();
+  };
+}
+
+/**
+ * Calls `handler` with the address of a navigation the window refused (a link that would have
+ * replaced the app's page, or opened a window). Returns the unsubscribe function; nothing
+ * happens outside Tauri.
+ */
+export function onNavigationBlocked(handler: (url: string) => void): () => void {
+  if (typeof window === 'undefined' || !('__TAURI_INTERNALS__' in window)) return () => {};
+  let unlisten: (() => void) | null = null;
+  let cancelled = false;
+  void listen<string>('navigation-blocked', (e) => handler(e.payload)).then((u) => {
     if (cancelled) u();
     else unlisten = u;
   });

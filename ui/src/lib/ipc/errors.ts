@@ -8,6 +8,8 @@ const CODE_SET: Record<ErrorCode, true> = {
   permission_denied: true,
   profile_password_required: true,
   profile_password_invalid: true,
+  too_many_attempts: true,
+  admin_password_required: true,
   secret_store_unavailable: true,
   storage: true,
   sync_running: true,

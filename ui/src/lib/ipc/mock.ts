@@ -389,7 +389,15 @@ export function createMockInvoke(variant: string, emit: (e: ChatEvent) => void =
       if (profiles.some((p) => p.name.toLowerCase() === name.toLowerCase())) {
         fail('duplicate_name', 'A profile with this name already exists.', { name: 'A profile with this name already exists.' });
       }
+      // Same rules as the core: every admin has a password before a second profile exists.
+      const open = profiles.find((p) => p.role === 'admin' && p.password === null);
+      if (open) {
+        fail('admin_password_required', `Set a password for the admin profile "${open.name}" before adding another profile.`);
+      }
       const pw = (a.password as string | null) || null;
+      if (a.role === 'admin' && !pw) {
+        fail('validation', 'An admin profile needs a password.', { password: 'An admin profile needs a password: anyone could act as it otherwise.' });
+      }
       const p: MockProfile = { name, role: a.role as Role, has_password: !!pw, active: false, password: pw };
       profiles.push(p);
       return pub(p);
@@ -404,6 +412,20 @@ export function createMockInvoke(variant: string, emit: (e: ChatEvent) => void =
       }
       for (const x of profiles) x.active = x === p;
       return status();
+    },
+    profile_set_password: (a) => {
+      const p = profiles.find((x) => x.name === a.name) ?? fail('not_found', `Profile ${String(a.name)} not found.`);
+      const me = active();
+      if (p !== me) need('profiles.manage');
+      else if (p.password !== null && a.current !== p.password) {
+        const msg = a.current ? 'Wrong password. Try again.' : 'Enter the current password.';
+        fail(a.current ? 'profile_password_invalid' : 'profile_password_required', msg, { current_password: msg });
+      }
+      const pw = String(a.password ?? '');
+      if (pw.length < 4) fail('validation', 'Use at least 4 characters.', { password: 'Use at least 4 characters.' });
+      p.password = pw;
+      p.has_password = true;
+      return pub(p);
     },
     profile_remove: (a) => {
       need('profiles.manage');

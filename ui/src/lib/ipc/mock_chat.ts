@@ -168,6 +168,10 @@ export function chatHandlers(emit: (e: ChatEvent) => void) {
     chat_settings_save: (a: Record<string, unknown>) => {
       const p = a.patch as ChatSettingsPatch;
       const { client_secret, password, va_token, webhook_secret, ...plain } = p;
+      if (webhook_secret && webhook_secret.length < 16) {
+        const msg = 'The webhook secret needs at least 16 characters (a generated one is 32 or more random characters).';
+        throw { code: 'validation', message: msg, fields: { webhook_secret: msg } };
+      }
       const texts = Object.fromEntries(Object.entries(plain).map(([k, v]) => [k, v === '' ? null : v]));
       settings = {
         ...settings,
@@ -234,6 +238,11 @@ export function chatHandlers(emit: (e: ChatEvent) => void) {
       return current();
     },
     chat_keep_waiting: () => current(),
+    // The mock has no network: any image is a 1×1 transparent PNG.
+    chat_image: () => ({
+      content_type: 'image/png',
+      data_base64: 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=',
+    }),
     chat_feedback: (a: Record<string, unknown>) => {
       const m = current().messages.find((x) => x.id === a.messageId);
       if (m) m.feedback = a.helpful ? 'helpful' : 'not_helpful';

@@ -140,4 +140,77 @@ describe('ProfilesPage', () => {
     expect(screen.queryByTestId('profile-remove')).not.toBeInTheDocument();
     expect(screen.getAllByTestId('profile-switch')).toHaveLength(2);
   });
+
+  it('warns while an admin has no password and sets it from the notice', async () => {
+    const user = userEvent.setup();
+    vi.mocked(api.profileSetPassword).mockResolvedValue({ ...PROFILES[0], has_password: true });
+    render(ProfilesPage);
+    await screen.findAllByTestId('profile-row');
+    expect(screen.getByTestId('open-admin-notice')).toHaveTextContent('Alice has no password');
+    await user.click(within(screen.getByTestId('open-admin-notice')).getByText('Set password'));
+    // Alice is the active profile without a password: no current password to give.
+    expect(screen.queryByTestId('password-current')).not.toBeInTheDocument();
+    await user.type(screen.getByTestId('password-new'), 'new-pw-1');
+    await user.type(screen.getByTestId('password-repeat'), 'new-pw-2');
+    await user.click(screen.getByTestId('password-save'));
+    expect(screen.getByTestId('error-repeat')).toHaveTextContent('differ');
+    expect(api.profileSetPassword).not.toHaveBeenCalled();
+    await user.clear(screen.getByTestId('password-repeat'));
+    await user.type(screen.getByTestId('password-repeat'), 'new-pw-1');
+    await user.click(screen.getByTestId('password-save'));
+    expect(api.profileSetPassword).toHaveBeenCalledWith('Alice', null, 'new-pw-1');
+    expect(screen.queryByTestId('password-dialog')).not.toBeInTheDocument();
+  });
+
+  it('an admin sets another profile\'s password without knowing it', async () => {
+    const user = userEvent.setup();
+    vi.mocked(api.profileSetPassword).mockResolvedValue({ ...PROFILES[1] });
+    render(ProfilesPage);
+    await screen.findAllByTestId('profile-row');
+    await user.click(within(row('Root')).getByTestId('profile-set-password'));
+    expect(screen.queryByTestId('password-current')).not.toBeInTheDocument();
+    await user.type(screen.getByTestId('password-new'), 'root-pw');
+    await user.type(screen.getByTestId('password-repeat'), 'root-pw');
+    await user.click(screen.getByTestId('password-save'));
+    expect(api.profileSetPassword).toHaveBeenCalledWith('Root', null, 'root-pw');
+  });
+
+  it('a viewer sets only its own password, proving the current one', async () => {
+    const user = userEvent.setup();
+    loginAs('viewer', 'Vic');
+    vi.mocked(api.profilesList).mockResolvedValue([
+      { name: 'Admin', role: 'admin', has_password: true, active: false },
+      { name: 'Vic', role: 'viewer', has_password: true, active: true },
+    ]);
+    render(ProfilesPage);
+    await screen.findAllByTestId('profile-row');
+    expect(within(row('Admin')).queryByTestId('profile-set-password')).not.toBeInTheDocument();
+    await user.click(within(row('Vic')).getByTestId('profile-set-password'));
+    vi.mocked(api.profileSetPassword).mockRejectedValueOnce({
+      code: 'profile_password_invalid',
+      message: 'Wrong password for the profile "Vic". Try again.',
+      fields: { current_password: 'Wrong password for the profile "Vic". Try again.' },
+    });
+    await user.type(screen.getByTestId('password-current'), 'nope');
+    await user.type(screen.getByTestId('password-new'), 'vic-pw-2');
+    await user.type(screen.getByTestId('password-repeat'), 'vic-pw-2');
+    await user.click(screen.getByTestId('password-save'));
+    expect(api.profileSetPassword).toHaveBeenCalledWith('Vic', 'nope', 'vic-pw-2');
+    expect(await screen.findByTestId('error-current_password')).toHaveTextContent('Wrong password');
+  });
+
+  it('adding a profile while the admin has no password shows how to set one', async () => {
+    const user = userEvent.setup();
+    vi.mocked(api.profileAdd).mockRejectedValue({
+      code: 'admin_password_required',
+      message: 'Set a password for the admin profile "Alice" before adding another profile.',
+    });
+    render(ProfilesPage);
+    await screen.findAllByTestId('profile-row');
+    await user.click(screen.getByTestId('add-profile'));
+    await user.type(screen.getByTestId('profile-name'), 'Vic');
+    await user.click(screen.getByTestId('profile-save'));
+    expect(await screen.findByTestId('dialog-error')).toHaveTextContent('Set a password for the admin profile');
+  });
 });
+

@@ -44,6 +44,7 @@ impl ChatConsole {
     /// "Talk to a human": `action: AGENT` with the context of the bot conversation.
     pub async fn escalate(&self, actor: &Actor, session_id: &str) -> CoreResult<ChatSession> {
         actor.require(Permission::IntegrationView)?;
+        chat_store::require_owner(&self.inner.core.db().conn(), actor, session_id)?;
         let (session, live) = self.inner.open(session_id)?;
         {
             let mut live = live.lock().await;

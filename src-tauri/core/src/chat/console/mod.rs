@@ -204,15 +204,8 @@ impl ChatConsole {
     /// transcript, or a new one in the configured mode.
     pub async fn session(&self, actor: &Actor) -> CoreResult<ChatSession> {
         actor.require(Permission::IntegrationView)?;
-        let latest: Option<i64> = {
-            let conn = self.inner.core.db().conn();
-            rusqlite::OptionalExtension::optional(conn.query_row(
-                "SELECT id FROM chat_sessions WHERE state IN ('active', 'waiting', 'connected')
-                 ORDER BY updated_at DESC, id DESC LIMIT 1",
-                [],
-                |r| r.get(0),
-            ))?
-        };
+        // Only the actor's own sessions: another profile's chat is not resumed here.
+        let latest = chat_store::latest_open_session(&self.inner.core.db().conn(), &actor.name)?;
         match latest {
             Some(id) => self.inner.view(id).await,
             None => self.new_session(actor, None).await,
@@ -245,6 +238,7 @@ impl ChatConsole {
     /// "Did this help?" on a bot answer; changeable.
     pub fn feedback(&self, actor: &Actor, message_id: i64, helpful: bool) -> CoreResult<()> {
         actor.require(Permission::IntegrationView)?;
+        chat_store::require_message_owner(&self.inner.core.db().conn(), actor, message_id)?;
         let conn = self.inner.core.db().conn();
         chat_store::set_feedback(&conn, message_id, helpful, None)
     }

@@ -34,6 +34,7 @@ impl ChatConsole {
         text: &str,
     ) -> CoreResult<Vec<ChatMessage>> {
         actor.require(Permission::IntegrationView)?;
+        chat_store::require_owner(&self.inner.core.db().conn(), actor, session_id)?;
         let text = text.trim();
         if text.is_empty() {
             return Err(
@@ -81,6 +82,7 @@ impl ChatConsole {
         reply: ChatReply,
     ) -> CoreResult<Vec<ChatMessage>> {
         actor.require(Permission::IntegrationView)?;
+        chat_store::require_owner(&self.inner.core.db().conn(), actor, session_id)?;
         let inner = &self.inner;
         let (session, live) = inner.open(session_id)?;
         let mut live = live.lock().await;
@@ -138,6 +140,7 @@ impl ChatConsole {
         session_id: &str,
     ) -> CoreResult<Vec<ChatMessage>> {
         actor.require(Permission::IntegrationView)?;
+        chat_store::require_owner(&self.inner.core.db().conn(), actor, session_id)?;
         self.va_action(session_id, None).await
     }
 
@@ -152,6 +155,7 @@ impl ChatConsole {
         intent_id: &str,
     ) -> CoreResult<Vec<ChatMessage>> {
         actor.require(Permission::IntegrationView)?;
+        chat_store::require_owner(&self.inner.core.db().conn(), actor, session_id)?;
         let intent = intent_id.trim();
         let invalid = |m: &str| CoreError::new(ErrorCode::Validation, m).with_field("intent", m);
         if intent.is_empty() {
@@ -227,6 +231,7 @@ impl ChatConsole {
         data_base64: &str,
     ) -> CoreResult<Vec<ChatMessage>> {
         actor.require(Permission::IntegrationView)?;
+        chat_store::require_owner(&self.inner.core.db().conn(), actor, session_id)?;
         let upload = attachments::Upload::decode(file_name, content_type, data_base64)?;
         let inner = &self.inner;
         let (session, live) = inner.open(session_id)?;
@@ -279,6 +284,7 @@ impl ChatConsole {
         event: Event,
     ) -> CoreResult<ChatSession> {
         actor.require(Permission::IntegrationView)?;
+        chat_store::require_owner(&self.inner.core.db().conn(), actor, session_id)?;
         let inner = &self.inner;
         let (session, live) = inner.open(session_id)?;
         {
