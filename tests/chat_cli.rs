@@ -41,7 +41,7 @@ fn handoff_from_the_terminal() {
     c.finish();
 }
 
-/// Real mode configured only by seed 001's environment variables (nothing in Settings): OAuth
+/// Real mode configured only by the LiveChat handoff spec's environment variables (nothing in Settings): OAuth
 /// password grant against the instance (the simulator), the webhook secret from
 /// WEBHOOK_SECRET, a handoff end to end; and none of those secrets lands in the data directory.
 #[test]

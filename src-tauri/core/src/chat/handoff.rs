@@ -1,4 +1,4 @@
-//! The LiveChat handoff state machine of seed 001 as a pure type: no I/O, no clock. The caller
+//! The LiveChat handoff spec's state machine as a pure type: no I/O, no clock. The caller
 //! feeds it events (the user's commands, VA payloads classified by [`Signal::of`], timer expiry,
 //! send failures) and carries out the [`Effect`]s it returns.
 //!
@@ -13,14 +13,14 @@
 //!               └ Fail (no agents, errors): back to the bot with a visible notice
 //! ```
 //!
-//! Rules taken from seed 001's special cases and the reference notes:
+//! Rules taken from the LiveChat handoff spec's special cases and the reference notes:
 //! - a. Agent taking control (`status: connected`, `takeControl`, `agentChat`): connected, the
 //!   agent is in control; from waiting this also connects.
 //! - b. Session completion (`status: completed` / `completed: true` / EndConversation /
 //!   SwitchToVirtualAgent): completed.
 //! - c. Errors (`status: fail`, `error_message`, e.g. "No agents are available to chat"): fail,
 //!   and the conversation falls back to the bot with the error shown.
-//! - `takeControl` alone (seed 002: the VA hands control back to the primary bot): completed.
+//! - `takeControl` alone (the VA Bot Integration API reference: the VA hands control back to the primary bot): completed.
 //! - Connection errors after the client's retries: fail, back to the bot, user told.
 //! - The VA bot's greeting (START_CONVERSATION) and topic switch (SWITCH) are the user's to ask
 //!   for while the bot has the conversation (active, or after a handoff ended, which makes it
@@ -33,7 +33,7 @@ use serde::Serialize;
 
 use super::va::model::{ActionKind, VaPayload, WireStatus};
 
-/// Seed 001's status values.
+/// The LiveChat handoff spec's status values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum State {
@@ -88,7 +88,7 @@ pub enum Signal {
     Connected,
     /// Special case a: the agent took control.
     AgentTookControl,
-    /// Seed 002's `takeControl` without an agent: control returns to the primary bot.
+    /// The VA reference's `takeControl` without an agent: control returns to the primary bot.
     ControlReturned,
     /// Special case b.
     Completed,
@@ -258,7 +258,7 @@ impl Handoff {
             (Active, Event::UserMessage) => (Active, vec![AnswerLocally]),
             (Completed | Fail | Cancelled, Event::UserMessage) => (Active, vec![AnswerLocally]),
             (Waiting | Connected, Event::UserMessage) => (self.state, vec![ForwardToVa]),
-            // The VA bot's own conversation (seed 002's START_CONVERSATION and SWITCH) runs beside
+            // The VA bot's own conversation (the VA reference's START_CONVERSATION and SWITCH) runs beside
             // the local bot, which keeps answering typed text. While a live agent is wanted or
             // present the conversation belongs to the agent: starting the VA bot's greeting or
             // switching its topic there would pull the user out of the queue or away from the

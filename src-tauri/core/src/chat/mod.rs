@@ -1,5 +1,5 @@
-//! The chat side of the product: the Virtual Agent Bot Integration API (seed 002) and the
-//! LiveChat handoff (seed 001), without any UI.
+//! The chat side of the product: the Virtual Agent Bot Integration API (its API reference) and the
+//! LiveChat handoff (its spec), without any UI.
 //!
 //! - `va::model`: the wire types, outbound requests and a lenient parser of inbound payloads.
 //! - `va::client`: POSTs requests to the VA API with token, Basic or OAuth auth, retrying.
@@ -10,7 +10,7 @@
 //! - `identity`: the user's e-mail and time zone as requests carry them.
 //! - `image`: loads an agent's image on request (own sessions' URLs only, capped, raster only).
 //! - `sanitize`: OutputHtml allow-list (ammonia) and plain-text rendering of body elements.
-//! - `settings`: Settings > Chat (non-secret JSON + vault secrets, seed-001 env overrides).
+//! - `settings`: Settings > Chat (non-secret JSON + vault secrets, the LiveChat handoff spec's environment overrides).
 //! - `attachments`: files the user sends (checked, kept under an unguessable token).
 //! - `console`: `ChatConsole`, the engine the UI and CLI call; events on a broadcast.
 

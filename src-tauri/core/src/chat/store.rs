@@ -338,7 +338,7 @@ pub fn add_local(
     .ok_or_else(|| CoreError::internal("message not stored"))
 }
 
-/// What of a payload is kept: the body elements as received (seed 002's shapes, which the UI
+/// What of a payload is kept: the body elements as received (the VA reference's shapes, which the UI
 /// renders; OutputHtml is sanitised when read, see `chat::sanitize`) and the flags, never the
 /// echoed `message`.
 pub fn payload_record(payload: &VaPayload) -> Value {

@@ -119,8 +119,14 @@ fn load_or_create_key(path: &Path) -> CoreResult<Zeroizing<[u8; 32]>> {
             Ok(Zeroizing::new(key))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            // Written whole to a private temporary file (O_EXCL, 0600), then linked into place:
+            // the key file appears complete or not at all (a crash never leaves a short one),
+            // and of two processes creating it at once, the second reads the first's key.
             let mut key = Zeroizing::new([0u8; 32]);
             rand::rng().fill_bytes(key.as_mut());
+            let mut suffix = [0u8; 8];
+            rand::rng().fill_bytes(&mut suffix);
+            let tmp = path.with_extension(format!("tmp-{}", hex::encode(suffix)));
             let mut opts = std::fs::OpenOptions::new();
             opts.write(true).create_new(true);
             #[cfg(unix)]
@@ -128,11 +134,46 @@ fn load_or_create_key(path: &Path) -> CoreResult<Zeroizing<[u8; 32]>> {
                 use std::os::unix::fs::OpenOptionsExt;
                 opts.mode(0o600);
             }
-            let mut file = opts.open(path).map_err(unreadable)?;
-            file.write_all(key.as_ref()).map_err(unreadable)?;
-            file.sync_all().map_err(unreadable)?;
-            Ok(key)
+            let written = (|| {
+                let mut file = opts.open(&tmp)?;
+                file.write_all(key.as_ref())?;
+                file.sync_all()?;
+                std::fs::hard_link(&tmp, path)
+            })();
+            let _ = std::fs::remove_file(&tmp);
+            match written {
+                Ok(()) => Ok(key),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => load_or_create_key(path),
+                Err(e) => Err(unreadable(e)),
+            }
         }
         Err(e) => Err(unreadable(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_key_file_is_created_once_whole_and_owner_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(KEY_FILE);
+        let keys: Vec<[u8; 32]> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| s.spawn(|| *load_or_create_key(&path).unwrap()))
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert!(keys.windows(2).all(|w| w[0] == w[1]), "one key for all");
+        assert_eq!(std::fs::read(&path).unwrap(), keys[0]);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600);
+        }
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(leftovers.len(), 1, "no temporary files left");
     }
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { agentFrom, toPart, webUrl } from './body';
 
-describe('toPart: every body element of seed 002', () => {
+describe('toPart: every body element of the VA Bot Integration API reference', () => {
   it('renders text, html, links and images', () => {
     expect(toPart({ uiType: 'OutputText', group: 'DefaultText', value: 'Hello' })).toEqual({ kind: 'text', text: 'Hello' });
     expect(toPart({ uiType: 'OutputHtml', value: '<b>x</b>', height: '120' })).toEqual({ kind: 'html', html: '<b>x</b>', height: 120 });

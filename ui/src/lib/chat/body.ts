@@ -1,4 +1,4 @@
-// Seed 002's response body elements → a small typed union the chat renders. Lenient on purpose:
+// The VA reference's response body elements → a small typed union the chat renders. Lenient on purpose:
 // a field may be missing, a number may arrive as a string, an object as a JSON string. Anything
 // unrecognised becomes an `unknown` part with a readable summary instead of breaking the chat.
 

@@ -50,14 +50,14 @@ export interface RebuildReport { vectors: number; reembedded: number; took_ms: n
 
 // ---- Chat console (core/src/chat) ----
 export type ChatMode = "simulated" | "real";
-/** Seed 001's handoff state machine. */
+/** The LiveChat handoff spec's handoff state machine. */
 export type HandoffState = "active" | "waiting" | "connected" | "completed" | "fail" | "cancelled";
 export interface Citation { incident_id?: number | null /* the incident detail view's key */; number: string; short_description: string; link: string; score: number }
 export interface BotAnswer { text: string; resolution: string | null; citations: Citation[]; confidence: number /* 0..1 */; low_confidence: boolean }
 export interface AgentInfo { name: string | null; avatar: string | null }
 export type ChatFrom = "user" | "bot" | "agent" | "system";
 export interface ChatAttachment { file_name: string; content_type: string; size: number }
-/** body: the seed-002 body elements as received (lenient JSON; OutputHtml already sanitized by the core). */
+/** body: the VA Bot Integration API reference body elements as received (lenient JSON; OutputHtml already sanitized by the core). */
 export interface ChatMessage { id: number; session_id: string; seq: number; at: string; from: ChatFrom; text: string | null; answer: BotAnswer | null; body: unknown[]; agent: AgentInfo | null; /** from "agent": the live agent (true) or the instance's Virtual Agent (false) */ live_agent: boolean; feedback: "helpful" | "not_helpful" | null; attachment: ChatAttachment | null }
 /** What the instance told about the conversation: its ids and the LiveChat spec's clientVariables (tenantId, botId, conversationId…). */
 export interface ChatSessionDetails { client_session_id: string; now_session_id: string | null; client_variables: Record<string, unknown> | null }
@@ -71,7 +71,7 @@ export type ChatEvent =
   | { type: "typing"; session_id: string; on: boolean }
   | { type: "wait_timeout"; session_id: string; waited_s: number };
 export type ChatAuth = "oauth2" | "basic" | "token";
-/** Settings > Chat. Secrets: set / not set only. from_env: fields taken from the seed-001 environment variables (read-only here). */
+/** Settings > Chat. Secrets: set / not set only. from_env: fields taken from the LiveChat handoff spec environment variables (read-only here). */
 export interface ChatSettings { mode: ChatMode; instance_url: string | null; auth: ChatAuth; client_id: string | null; username: string | null; bot_id: string | null /* nowBotId */; email: string | null /* sent as emailId */; enterprise_id: string | null /* sent as enterpriseId */; webhook_port: number; tunnel: boolean; public_hosts: string[]; wait_timeout_s: number; secrets: { client_secret: boolean; password: boolean; va_token: boolean; webhook_secret: boolean }; from_env: string[] /* fields the environment decides; "mode" when SERVICENOW_INSTANCE chose real mode */; env_vars: Record<string, string> /* field → variable in force */ }
 /** Absent = keep; "" clears a text. A secret: absent/null keeps the stored one, "" removes it, a string replaces it. */
 export interface ChatSettingsPatch { mode?: ChatMode; instance_url?: string; auth?: ChatAuth; client_id?: string; username?: string; bot_id?: string; email?: string; enterprise_id?: string; webhook_port?: number; tunnel?: boolean; public_hosts?: string[]; wait_timeout_s?: number; client_secret?: string | null; password?: string | null; va_token?: string | null; webhook_secret?: string | null }

@@ -44,7 +44,7 @@ pub struct ChatMessage {
     pub from: ChatFrom,
     pub text: Option<String>,
     pub answer: Option<BotAnswer>,
-    /// Seed-002 body elements as received, OutputHtml sanitised.
+    /// The VA Bot Integration API reference's body elements as received, OutputHtml sanitised.
     pub body: Vec<Value>,
     pub agent: Option<AgentInfo>,
     /// For `from: agent`: written by the live agent (`agentChat`), not by the instance's

@@ -126,7 +126,7 @@ impl ChatConsole {
         Ok(out)
     }
 
-    /// "Start conversation": `action: START_CONVERSATION` (seed 002), so the instance's Virtual
+    /// "Start conversation": `action: START_CONVERSATION` (the VA Bot Integration API reference), so the instance's Virtual
     /// Agent answers with its greeting topic (a greeting and a topic picker, as events; picking
     /// an option goes through [`ChatConsole::reply`] with `typed: false`). Typed text keeps
     /// going to the local knowledge-base bot. Allowed while the bot has the conversation
@@ -144,7 +144,7 @@ impl ChatConsole {
         self.va_action(session_id, None).await
     }
 
-    /// "Switch topic": `action: SWITCH` with `intent: {id}` (seed 002), so the Virtual Agent
+    /// "Switch topic": `action: SWITCH` with `intent: {id}` (the VA Bot Integration API reference), so the Virtual Agent
     /// moves the conversation to that topic (its first control follows as an event). Same
     /// states as [`ChatConsole::start_conversation`]; an empty intent is a validation error on
     /// the field `intent`.
@@ -201,7 +201,7 @@ impl ChatConsole {
             inner.persist(&session, &live)?;
             inner.emit_state(&session, &live);
         }
-        // Seed 002's examples: START_CONVERSATION sends an empty text, SWITCH none at all.
+        // The VA reference's examples: START_CONVERSATION sends an empty text, SWITCH none at all.
         let mut request = inner.request(&session, Some(action), "", true);
         if let Some(topic) = intent {
             request.message.text = None;

@@ -1,7 +1,7 @@
 //! The client of `POST /api/sn_va_as_service/bot/integration`.
 //!
-//! Auth as configured: the static `token` header of seed 002, Basic, or an OAuth Bearer from the
-//! password grant of seed 001, refreshed before expiry (and once more when the VA answers 401
+//! Auth as configured: the static `token` header of the VA Bot Integration API reference, Basic, or an OAuth Bearer from the
+//! password grant of the LiveChat handoff spec, refreshed before expiry (and once more when the VA answers 401
 //! before the token's time, e.g. after an instance restart). Sending goes through the connectors'
 //! [`Http`], so connection errors, 429 and 5xx are retried with exponential backoff and full
 //! jitter within a bounded budget, and other 4xx become [`CoreError`]s with stable codes.

@@ -1,5 +1,5 @@
-//! The wire types of the Virtual Agent Bot Integration API (seed 002) and the LiveChat webhook
-//! (seed 001): the request the app POSTs, and a lenient parser of what the VA sends back.
+//! The wire types of the Virtual Agent Bot Integration API (its API reference) and the LiveChat webhook
+//! (the LiveChat handoff spec): the request the app POSTs, and a lenient parser of what the VA sends back.
 //!
 //! Inbound payloads come from instances of many releases, customised by outbound transformation
 //! scripts, so the parser works on a `serde_json::Value` and reads every field by hand: numbers
@@ -49,7 +49,7 @@ impl Action {
     }
 }
 
-/// `POST /api/sn_va_as_service/bot/integration` request body, field for field as seed 002 shows
+/// `POST /api/sn_va_as_service/bot/integration` request body, field for field as the VA Bot Integration API reference shows
 /// it. Only `userId` and `message` are mandatory for the VA; the rest is sent when set.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -79,7 +79,7 @@ pub struct VaRequest {
     /// Needed for account linking on the instance.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email_id: Option<String>,
-    /// Unix seconds, as in seed 002's examples.
+    /// Unix seconds, as in the VA reference's examples.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<i64>,
     /// IANA zone name, e.g. `America/New_York`.
@@ -148,14 +148,14 @@ pub struct VaPayload {
     pub client_session_id: Option<String>,
     pub now_session_id: Option<String>,
     pub user_id: Option<String>,
-    /// The LiveChat status (seed 001), when the payload carries one.
+    /// The LiveChat status (the LiveChat handoff spec), when the payload carries one.
     pub status: Option<WireStatus>,
     pub error_message: Option<String>,
     /// Messages come from a live agent.
     pub agent_chat: bool,
     /// The VA completed the conversation.
     pub completed: bool,
-    /// Seed 001: with `agentChat`, the agent took control; seed 002: alone, the VA hands control
+    /// The LiveChat handoff spec: with `agentChat`, the agent took control; the VA Bot Integration API reference: alone, the VA hands control
     /// back to the primary bot.
     pub take_control: bool,
     /// NLU confidence in 0..=1 (see [`score`]).
@@ -168,12 +168,12 @@ pub struct VaPayload {
     pub client_variables: Map<String, Value>,
     pub body: Vec<BodyItem>,
     /// The body elements exactly as received (one object is wrapped in a list), for clients
-    /// that render seed 002's elements themselves. Never sanitised here: see `chat::sanitize`.
+    /// that render the VA reference's elements themselves. Never sanitised here: see `chat::sanitize`.
     #[serde(skip)]
     pub raw_body: Vec<Value>,
 }
 
-/// Seed 001's status values; anything else is kept verbatim.
+/// The LiveChat handoff spec's status values; anything else is kept verbatim.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum WireStatus {
@@ -219,7 +219,7 @@ pub struct AgentInfo {
     pub sent_from_agent: bool,
 }
 
-/// Every `uiType` of seed 002, and a fallback that keeps the raw element.
+/// Every `uiType` of the VA Bot Integration API reference, and a fallback that keeps the raw element.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Element {
@@ -328,7 +328,7 @@ pub struct PickerOption {
     pub description: Option<String>,
     /// Carousel image URL.
     pub attachment: Option<String>,
-    /// Absent means enabled. Seed 002: in bot-to-bot use the primary bot decides what is
+    /// Absent means enabled. The VA Bot Integration API reference: in bot-to-bot use the primary bot decides what is
     /// clickable, and its own examples send `enabled: false` on options meant to be picked.
     pub enabled: bool,
 }
@@ -356,9 +356,9 @@ pub enum ActionKind {
     SubscribeToSupportQueue,
     SwitchToLiveAgent,
     SwitchToVirtualAgent,
-    /// Seed 001 special case a: the agent took control.
+    /// The LiveChat handoff spec's special case a: the agent took control.
     AgentControl,
-    /// Seed 001 special case b: the conversation ended.
+    /// The LiveChat handoff spec's special case b: the conversation ended.
     EndConversation,
     /// Agent entered, chat closed, timed out…
     System,
@@ -688,7 +688,7 @@ pub fn flag(value: &Value) -> Option<bool> {
     }
 }
 
-/// The NLU score as a share in 0..=1. Seed 002 says "a percent, such as 87.3%" while its
+/// The NLU score as a share in 0..=1. The VA Bot Integration API reference says "a percent, such as 87.3%" while its
 /// examples send `1`, `0` and `"0.92"`: a `%` sign or a value above 1 is read as a percent.
 pub fn score(value: &Value) -> Option<f64> {
     let percent = value.as_str().is_some_and(|s| s.trim().ends_with('%'));

@@ -1,5 +1,5 @@
 //! The webhook the Virtual Agent posts its replies to: `POST /api/v1/snowBot/receiveMessage`
-//! (seed 001), an in-process axum server bound to 127.0.0.1.
+//! (the LiveChat handoff spec), an in-process axum server bound to 127.0.0.1.
 //!
 //! Checks, in order (each answered before the body is looked at):
 //! 1. the peer is loopback (403 otherwise): the socket is bound to 127.0.0.1, so this is defence
@@ -10,7 +10,7 @@
 //! 3. `Authorization: Bearer <secret>`, compared in constant time over SHA-256 digests so
 //!    neither the content nor the length of the secret leaks through timing (401 otherwise);
 //! 4. the body parses as a payload (400) and its requestId/clientSessionId names a session the
-//!    sink knows (400, as seed 001 says for an unknown requestId);
+//!    sink knows (400, as the LiveChat handoff spec says for an unknown requestId);
 //! 5. the sink accepts it durably (200) or fails (500, so the VA retries).
 //!
 //! **Duplicates.** A delivery's identity is the `messageId` the payload carries (top level, or a
@@ -73,9 +73,9 @@ use super::va::model::VaPayload;
 use crate::error::{CoreError, CoreResult, ErrorCode};
 use handlers::{attachment, receive};
 
-/// The path seed 001 gives.
+/// The path the LiveChat handoff spec gives.
 pub const WEBHOOK_PATH: &str = "/api/v1/snowBot/receiveMessage";
-/// Where attachments are served: seed 002 sends files as URLs the VA fetches.
+/// Where attachments are served: the VA Bot Integration API reference sends files as URLs the VA fetches.
 pub const ATTACHMENT_PATH: &str = "/api/v1/snowBot/attachments";
 /// How many delivery identities each session remembers for duplicate detection.
 const REMEMBERED_IDS: usize = 4096;
@@ -85,7 +85,7 @@ const REMEMBERED_IDS: usize = 4096;
 pub struct WebhookConfig {
     /// Port on 127.0.0.1; 0 picks a free one.
     pub port: u16,
-    /// The Bearer secret the VA sends (seed 001's `WEBHOOK_SECRET`).
+    /// The Bearer secret the VA sends (the LiveChat handoff spec's `WEBHOOK_SECRET`).
     pub secret: SecretString,
     /// Tunnel mode: public host names (without port) accepted in `Host`, e.g. the name a
     /// tunnel gives the app. Empty: only loopback host names.
