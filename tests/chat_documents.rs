@@ -253,3 +253,44 @@ fn a_plain_http_instance_from_the_environment_is_refused_naming_the_variable() {
     assert!(message.contains("https://"), "{message}");
     c.finish();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_auth_sends_the_token_as_the_documents_show_it_and_enterprise_id_when_set() {
+    use secrecy::SecretString;
+    use supportbot_core::chat::va::model::OutMessage;
+    use supportbot_core::chat::va::{Action, VaAuth, VaClient, VaClientConfig, VaRequest};
+    use supportbot_core::connectors::RetryPolicy;
+
+    let instance = FakeInstance::start(|_| Vec::new());
+    let client = VaClient::new(VaClientConfig {
+        instance_url: instance.url.clone(),
+        auth: VaAuth::Token(SecretString::from("1234".to_owned())),
+        retry: RetryPolicy::fast(),
+    })
+    .unwrap();
+    let request = VaRequest {
+        request_id: "req-1".into(),
+        action: Some(Action::Agent),
+        enterprise_id: Some("ServiceNow".into()),
+        client_session_id: "sb-1".into(),
+        message: OutMessage {
+            text: Some("Live Agent Support.".into()),
+            typed: true,
+            ..OutMessage::default()
+        },
+        user_id: "beth.anglin".into(),
+        ..VaRequest::default()
+    };
+    client.send(&request).await.unwrap();
+    let sent = instance
+        .received()
+        .into_iter()
+        .find(|r| r.path.ends_with("/bot/integration"))
+        .unwrap();
+    // The VA reference's `token` header, and the LiveChat spec's AGENT body `token`.
+    assert_eq!(sent.headers.get("token").map(String::as_str), Some("1234"));
+    let body = sent.json();
+    assert_eq!(body["token"], "1234");
+    assert_eq!(body["enterpriseId"], "ServiceNow");
+    assert_eq!(body["action"], "AGENT");
+}

@@ -1258,17 +1258,24 @@ async fn a_payload_the_app_cannot_store_is_answered_500_and_stored_on_the_retry(
         .await;
     h.drain(Duration::from_millis(400)).await;
     let attempts = h.attempts(&request_id).await;
+    // Typing is delivered first; the answer is refused (500, or on a loaded machine a connection
+    // the webhook's own timeouts cut while the lock is held) until the lock is gone, then
+    // accepted exactly once.
+    let (typing, answer) = attempts.split_first().expect("attempts");
     assert_eq!(
-        attempts
-            .iter()
-            .map(|(n, o, d)| (*n, o.as_str(), *d))
-            .collect::<Vec<_>>(),
-        [
-            (1, "HTTP 200", true),
-            (1, "HTTP 500", false),
-            (2, "HTTP 200", true)
-        ],
-        "typing, then the answer refused once and accepted on the retry: {attempts:#?}"
+        (typing.0, typing.1.as_str(), typing.2),
+        (1, "HTTP 200", true),
+        "{attempts:#?}"
+    );
+    let (last, refused) = answer.split_last().expect("the answer's attempts");
+    assert_eq!(
+        (last.1.as_str(), last.2),
+        ("HTTP 200", true),
+        "{attempts:#?}"
+    );
+    assert!(
+        refused.iter().any(|(_, o, _)| o == "HTTP 500") && refused.iter().all(|(_, _, d)| !d),
+        "refused while the lock was held, then accepted on a retry: {attempts:#?}"
     );
     let view = h.view(&s.id).await;
     assert_eq!(view.state, State::Connected);

@@ -9,6 +9,10 @@ use serde_json::json;
 
 use crate::error::{CoreError, CoreResult, ErrorCode};
 
+/// How long a stored attachment stays available to the instance, unless Settings > Chat says
+/// otherwise.
+pub const DEFAULT_KEEP_DAYS: u32 = 30;
+
 /// Largest attachment accepted.
 pub const MAX_ATTACHMENT_BYTES: usize = 10 * 1024 * 1024;
 /// Subdirectory of the data directory holding attachments.
@@ -65,6 +69,26 @@ impl Upload {
     }
 }
 
+/// The size limit of the latest FileUpload element the instance sent (`maxSize`, megabytes),
+/// in bytes, if the transcript has one.
+pub fn requested_limit(transcript: &[super::store::Message]) -> Option<usize> {
+    transcript
+        .iter()
+        .rev()
+        .filter(|m| m.kind == "va_payload")
+        .find_map(|m| {
+            m.body["body"].as_array()?.iter().find_map(|e| {
+                (e["uiType"] == "FileUpload").then(|| {
+                    e["maxSize"]
+                        .as_f64()
+                        .or_else(|| e["maxSize"].as_str()?.trim().parse().ok())
+                })?
+            })
+        })
+        .filter(|mb| *mb > 0.0)
+        .map(|mb| (mb * 1024.0 * 1024.0) as usize)
+}
+
 fn too_large() -> CoreError {
     let m = format!(
         "The file is larger than {} MB; attach a smaller one.",
@@ -93,4 +117,89 @@ pub async fn store(dir: &Path, upload: &Upload) -> CoreResult<String> {
         .await
         .map_err(cannot)?;
     Ok(token)
+}
+
+/// Removes attachments stored more than `days` days ago (file and metadata); returns how many.
+/// The instance fetches a file soon after it is sent, so an old one is only a liability.
+pub fn purge_older_than(dir: &Path, days: u32) -> usize {
+    let limit = std::time::Duration::from_secs(u64::from(days) * 86_400);
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > limit);
+        let ours = path.extension().is_some_and(|e| e == "bin" || e == "json");
+        if old && ours && std::fs::remove_file(&path).is_ok() {
+            removed += usize::from(path.extension().is_some_and(|e| e == "bin"));
+        }
+    }
+    removed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn old_attachments_are_purged_and_recent_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["old.bin", "old.json", "new.bin", "new.json", "notes.txt"] {
+            std::fs::write(dir.path().join(name), b"x").unwrap();
+        }
+        let long_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(31 * 86_400);
+        for name in ["old.bin", "old.json", "notes.txt"] {
+            std::fs::File::options()
+                .write(true)
+                .open(dir.path().join(name))
+                .unwrap()
+                .set_modified(long_ago)
+                .unwrap();
+        }
+        assert_eq!(purge_older_than(dir.path(), 30), 1);
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["new.bin", "new.json", "notes.txt"]);
+    }
+
+    #[test]
+    fn the_latest_file_upload_element_sets_the_limit() {
+        let row = |body: serde_json::Value| crate::chat::store::Message {
+            id: 1,
+            session_id: 1,
+            direction: crate::chat::store::Direction::Agent,
+            kind: "va_payload".into(),
+            body,
+            order_key: 1,
+            request_id: None,
+            delivery_id: None,
+            created_at: String::new(),
+            helpful: None,
+        };
+        let older = row(json!({"body": [{"uiType": "FileUpload", "maxSize": 5}]}));
+        let newer = row(json!({"body": [{"uiType": "OutputText", "value": "x"},
+                                        {"uiType": "FileUpload", "maxSize": "2", "maxCount": 1}]}));
+        assert_eq!(
+            requested_limit(std::slice::from_ref(&older)),
+            Some(5 * 1024 * 1024)
+        );
+        assert_eq!(requested_limit(&[older, newer]), Some(2 * 1024 * 1024));
+        assert_eq!(requested_limit(&[row(json!({"body": []}))]), None);
+    }
+
+    #[test]
+    fn a_file_too_large_is_refused_from_its_encoded_length() {
+        let big = "A".repeat((MAX_ATTACHMENT_BYTES + 1024) / 3 * 4);
+        let e = Upload::decode("x.png", "image/png", &big).unwrap_err();
+        assert!(e.message.contains("larger than"), "{}", e.message);
+    }
 }

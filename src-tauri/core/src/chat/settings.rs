@@ -76,6 +76,7 @@ pub struct ChatSettingsPatch {
     pub tunnel: Option<bool>,
     pub public_hosts: Option<Vec<String>>,
     pub wait_timeout_s: Option<u32>,
+    pub attachment_days: Option<u32>,
     pub client_secret: Option<SecretString>,
     pub password: Option<SecretString>,
     pub va_token: Option<SecretString>,
@@ -103,6 +104,8 @@ pub struct ChatValues {
     pub tunnel: bool,
     pub public_hosts: Vec<String>,
     pub wait_timeout_s: u32,
+    /// Days a sent attachment stays available before it is deleted.
+    pub attachment_days: u32,
 }
 
 impl Default for ChatValues {
@@ -120,6 +123,7 @@ impl Default for ChatValues {
             tunnel: false,
             public_hosts: Vec::new(),
             wait_timeout_s: DEFAULT_WAIT_TIMEOUT_S,
+            attachment_days: super::attachments::DEFAULT_KEEP_DAYS,
         }
     }
 }
@@ -405,6 +409,9 @@ impl Core {
         if let Some(w) = patch.wait_timeout_s {
             s.wait_timeout_s = w;
         }
+        if let Some(d) = patch.attachment_days {
+            s.attachment_days = d;
+        }
         let mut problems: BTreeMap<&str, String> = BTreeMap::new();
         if let Some(problem) = s
             .instance_url
@@ -425,6 +432,12 @@ impl Core {
             problems.insert(
                 "wait_timeout_s",
                 "Wait between 10 seconds and 24 hours.".into(),
+            );
+        }
+        if !(1..=3650).contains(&s.attachment_days) {
+            problems.insert(
+                "attachment_days",
+                "Keep attachments between 1 day and 10 years.".into(),
             );
         }
         if s.tunnel && s.public_hosts.is_empty() {

@@ -198,6 +198,21 @@ describe('ChatPage', () => {
     await vi.waitFor(() => expect(screen.queryByTestId('chat-va')).not.toBeInTheDocument());
   });
 
+  it('refuses a file over the FileUpload element\'s maxSize before reading it', async () => {
+    const user = userEvent.setup();
+    vi.mocked(api.chatSession).mockResolvedValue(
+      session({ state: 'connected', messages: [msg(1, { from: 'agent', live_agent: true, body: [{ uiType: 'FileUpload', label: 'Screenshot', maxSize: 1, maxCount: 1 }] })] }),
+    );
+    render(ChatPage);
+    const input = await screen.findByLabelText('Screenshot');
+    const big = new File([new Uint8Array(2 * 1024 * 1024)], 'big.png', { type: 'image/png' });
+    const read = vi.spyOn(big, 'arrayBuffer');
+    await user.upload(input, big);
+    expect(await screen.findByTestId('chat-error')).toHaveTextContent('big.png is larger than 1 MB');
+    expect(read).not.toHaveBeenCalled();
+    expect(api.chatAttach).not.toHaveBeenCalled();
+  });
+
   it('renders unknown elements with a readable fallback', async () => {
     vi.mocked(api.chatSession).mockResolvedValue(session({ messages: [msg(1, { from: 'agent', body: [{ uiType: 'Hologram', value: 'beam me up' }] })] }));
     render(ChatPage);

@@ -13,6 +13,7 @@ export interface ChatForm {
   tunnel: boolean;
   public_hosts: string;
   wait_minutes: string;
+  attachment_days: string;
   client_secret: string;
   password: string;
   va_token: string;
@@ -38,6 +39,7 @@ export function formFrom(s: ChatSettings): ChatForm {
     tunnel: s.tunnel,
     public_hosts: s.public_hosts.join(', '),
     wait_minutes: String(Math.round(s.wait_timeout_s / 60)),
+    attachment_days: String(s.attachment_days),
     client_secret: '',
     password: '',
     va_token: '',
@@ -65,6 +67,8 @@ export function validateForm(f: ChatForm, fromEnv: string[] = []): Record<string
   if (!Number.isInteger(port) || port < 0 || port > 65535) e.webhook_port = 'Use a port from 1 to 65535, or 0 to pick a free one.';
   const wait = Number(f.wait_minutes);
   if (!Number.isInteger(wait) || wait < 1 || wait > 60) e.wait_timeout_s = 'Wait between 1 and 60 minutes for an agent.';
+  const days = Number(f.attachment_days);
+  if (!Number.isInteger(days) || days < 1 || days > 3650) e.attachment_days = 'Keep attachments between 1 day and 10 years.';
   if (f.mode === 'real') {
     if (!fromEnv.includes('instance_url') && !instanceUrlOk(f.instance_url.trim()))
       e.instance_url = 'Enter your instance URL, like https://acme.service-now.com (http:// only for localhost).';
@@ -92,6 +96,7 @@ export function toPatch(f: ChatForm, was: ChatSettings): ChatSettingsPatch {
   const hosts = f.public_hosts.split(/[\s,]+/).filter((h) => h !== '');
   if (hosts.join(',') !== was.public_hosts.join(',')) p.public_hosts = hosts;
   if (Number(f.wait_minutes) * 60 !== was.wait_timeout_s) p.wait_timeout_s = Number(f.wait_minutes) * 60;
+  if (Number(f.attachment_days) !== was.attachment_days) p.attachment_days = Number(f.attachment_days);
   for (const k of SECRET_FIELDS) {
     // A typed value wins over a removal chosen before typing it.
     if (f[k] !== '') p[k] = f[k];

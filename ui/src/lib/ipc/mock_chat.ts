@@ -20,6 +20,7 @@ export function defaultChatSettings(): ChatSettings {
     tunnel: false,
     public_hosts: [],
     wait_timeout_s: 180,
+    attachment_days: 30,
     secrets: { client_secret: false, password: false, va_token: false, webhook_secret: true },
     from_env: [],
     env_vars: {},

@@ -136,6 +136,17 @@ impl ChatConsole {
             .unwrap_or_else(|| SecretString::from(random_hex(32)));
         let attachments_dir = core.data_dir().join(attachments::DIR);
         crate::paths::ensure_dir(&attachments_dir)?;
+        let keep_days = settings.values.attachment_days;
+        let purge_dir = attachments_dir.clone();
+        // Expired attachments go at each start; the file system work stays off the runtime.
+        let purged = tokio::task::spawn_blocking(move || {
+            super::attachments::purge_older_than(&purge_dir, keep_days)
+        })
+        .await
+        .unwrap_or(0);
+        if purged > 0 {
+            tracing::info!(purged, keep_days, "deleted expired chat attachments");
+        }
         let mut config = WebhookConfig::new(
             options.webhook_port.unwrap_or(settings.values.webhook_port),
             secret.clone(),

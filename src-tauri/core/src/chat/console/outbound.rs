@@ -236,6 +236,18 @@ impl ChatConsole {
         let inner = &self.inner;
         let (session, live) = inner.open(session_id)?;
         let mut live = live.lock().await;
+        // The instance's FileUpload element may ask for less than the app's own cap.
+        let transcript = chat_store::messages(&inner.core.db().conn(), session.id)?;
+        if let Some(limit) = attachments::requested_limit(&transcript) {
+            if upload.bytes.len() > limit {
+                let m = format!(
+                    "The agent accepts files up to {:.1} MB; {} is larger.",
+                    limit as f64 / (1024.0 * 1024.0),
+                    upload.file_name
+                );
+                return Err(CoreError::new(ErrorCode::Validation, &m).with_field("file", &m));
+            }
+        }
         let token = attachments::store(&inner.attachments_dir, &upload).await?;
         let attachment = Attachment {
             client_attachment_id: Some(token.clone()),

@@ -246,5 +246,26 @@ pub(super) async fn attachment(
         header::X_CONTENT_TYPE_OPTIONS,
         header::HeaderValue::from_static("nosniff"),
     );
+    // A download, never rendered inline by whoever fetches it; the name is reduced to safe
+    // characters so it cannot break out of the header.
+    let name: String = meta["file_name"]
+        .as_str()
+        .unwrap_or("attachment")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._- ".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if let Ok(disposition) =
+        header::HeaderValue::from_str(&format!("attachment; filename=\"{}\"", name.trim()))
+    {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_DISPOSITION, disposition);
+    }
     response
 }
