@@ -49,12 +49,9 @@ for c in clippy rustfmt; do
 done
 
 # ---- Node and the UI's npm packages -----------------------------------------------------------
-node_ok() { command -v node >/dev/null && node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a==20&&b>=19)?0:1)'; }
-if ! node_ok; then
-  echo "Node.js 20.19 or newer is required (found: $(node --version 2>/dev/null || echo none))." >&2
-  echo "Install it from your distribution's backports or nodejs.org, then run this again." >&2
-  exit 1
-fi
+# The system's node when it is >= 20.19, else a pinned one from PyPI in the cache.
+node_bin="$(bash scripts/fetch-node.sh)"
+[ -n "$node_bin" ] && export PATH="$node_bin:$PATH"
 stamp=ui/node_modules/.supportbot-lock
 if [ ! -f "$stamp" ] || ! cmp -s ui/package-lock.json "$stamp"; then
   say "Installing the UI's npm packages"

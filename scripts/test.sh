@@ -9,6 +9,13 @@ source scripts/env.sh
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 log_dir=$(mktemp -d)
 
+step "Setup: with Node.js 18 first on the PATH, the scripts still get Node.js >= 20.19"
+old_node=$(mktemp -d)
+printf '#!/bin/sh\necho v18.19.0\nexit 1\n' >"$old_node/node"; chmod +x "$old_node/node"
+got=$(PATH="$old_node:$PATH" bash -c 'source scripts/env.sh; node --version')
+rm -rf "$old_node"
+case "$got" in v2[0-9].*) echo "node $got" ;; *) echo "expected Node.js >= 20.19, got '$got'" >&2; exit 1 ;; esac
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
