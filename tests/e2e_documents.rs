@@ -75,6 +75,7 @@ async fn the_documents_payloads_in_the_real_window() {
         "webhook restarted",
     )
     .await;
+    screenshot(&c, "e2e-chat-settings.png").await;
     instance.set_webhook(
         &format!("http://127.0.0.1:{port}/api/v1/snowBot/receiveMessage"),
         SECRET,

@@ -670,6 +670,7 @@ async fn integrations_and_profiles_in_the_real_window() {
         .await
         .unwrap();
     el(&c, r#"[data-testid="open-admin-notice"]"#).await;
+    screenshot(&c, "e2e-profiles-admin-without-password.png").await;
     click(
         &c,
         r#"[data-testid="profile-row"][data-name="Admin"] [data-testid="profile-set-password"]"#,
