@@ -66,8 +66,9 @@ pub fn secret_long_enough(secret: &str) -> bool {
     secret.chars().count() >= MIN_SECRET_CHARS
 }
 
-/// Constant-time check of `Authorization: Bearer <secret>`.
-pub(super) fn bearer_ok(headers: &HeaderMap, digest: &[u8; 32]) -> bool {
+/// Constant-time check of `Authorization: Bearer <secret>`. Public only to the webhook (this
+/// module is private to it) and to the `webhook_checks` fuzz target.
+pub fn bearer_ok(headers: &HeaderMap, digest: &[u8; 32]) -> bool {
     let Some(value) = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

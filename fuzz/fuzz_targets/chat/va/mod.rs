@@ -1,0 +1,4 @@
+//! `chat::va::model` of the core, by path.
+
+#[path = "../../../../src-tauri/core/src/chat/va/model.rs"]
+pub mod model;
