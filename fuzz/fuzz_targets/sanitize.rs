@@ -1,6 +1,6 @@
 //! Fuzz target: the OutputHtml sanitizer and the plain-text rendering of body elements never
-//! panic, and what the sanitizer lets through is stable (sanitizing twice changes nothing) and
-//! carries no script, event handler or non-http link.
+//! panic, and what the sanitizer lets through (once, and sanitized again) carries no script,
+//! event handler or javascript: link.
 //!
 //! Like `va_payload`, the modules are compiled in directly (`chat::va::model` and
 //! `chat::sanitize` depend only on serde_json and ammonia), not through supportbot-core.
@@ -14,8 +14,23 @@ use chat::sanitize::{body_text, html_to_text, sanitize_body, sanitize_html};
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
     let clean = sanitize_html(&text);
-    assert_eq!(sanitize_html(&clean), clean, "sanitizing is idempotent");
-    // Text is escaped, so every `<` left is a tag the allow-list kept: check the tags only.
+    // Not a fixed point (HTML re-parsing moves mis-nested tags), but safe both times.
+    assert_safe(&clean);
+    assert_safe(&sanitize_html(&clean));
+    let _ = html_to_text(&clean);
+    // The same bytes as body elements (JSON), as an instance would send them.
+    if let Ok(value) = serde_json::from_slice::<serde_json::Value>(data) {
+        let elements = match value {
+            serde_json::Value::Array(items) => items,
+            other => vec![other],
+        };
+        let _ = sanitize_body(&elements);
+        let _ = body_text(&elements);
+    }
+});
+
+/// Text is escaped, so every `<` left is a tag the allow-list kept: checks the tags only.
+fn assert_safe(clean: &str) {
     for tag in clean.split('<').skip(1) {
         let tag = tag
             .split('>')
@@ -29,17 +44,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         );
         assert!(!has_handler(&tag), "an event handler survived: {clean}");
     }
-    let _ = html_to_text(&clean);
-    // The same bytes as body elements (JSON), as an instance would send them.
-    if let Ok(value) = serde_json::from_slice::<serde_json::Value>(data) {
-        let elements = match value {
-            serde_json::Value::Array(items) => items,
-            other => vec![other],
-        };
-        let _ = sanitize_body(&elements);
-        let _ = body_text(&elements);
-    }
-});
+}
 
 /// Whether a tag's text has an attribute named `on…` outside quoted values.
 fn has_handler(tag: &str) -> bool {

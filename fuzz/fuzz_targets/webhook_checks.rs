@@ -39,10 +39,12 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     }
     let digest: [u8; 32] = Sha256::digest(b"fuzzing-webhook-secret-0123").into();
     let ok = bearer_ok(&headers, &digest);
-    assert!(
-        !ok || auth == b"Bearer fuzzing-webhook-secret-0123",
-        "a wrong secret passed"
-    );
+    // Only this secret passes: the scheme in any case (RFC 7235), surrounding spaces ignored.
+    let given = String::from_utf8_lossy(auth);
+    let right = given.trim().split_once(' ').is_some_and(|(scheme, token)| {
+        scheme.eq_ignore_ascii_case("bearer") && token.trim() == "fuzzing-webhook-secret-0123"
+    });
+    assert!(!ok || right, "a wrong secret passed: {given:?}");
     if let Ok(raw) = serde_json::from_slice::<serde_json::Value>(body) {
         if let Ok(payload) = payload_from_value(&raw) {
             let a = delivery_id(&raw, &payload);
