@@ -18,13 +18,22 @@ use sha2::{Digest, Sha256};
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let mut parts = data.splitn(3, |b| *b == b'\n');
-    let host = parts.next().map(String::from_utf8_lossy);
+    // A Host header as the HTTP layer hands it over: visible characters, spaces and tabs only
+    // (it refuses anything else before the checks run).
+    let host = parts
+        .next()
+        .map(String::from_utf8_lossy)
+        .filter(|h| h.chars().all(|c| c == '\t' || !c.is_control()));
     let auth = parts.next().unwrap_or_default();
     let body = parts.next().unwrap_or_default();
     let tunnel: HashSet<String> = ["bot-hook.example.com".to_owned()].into();
     let allowed = host_allowed(host.as_deref(), 8765, &tunnel);
     if allowed {
-        let h = host.as_deref().unwrap_or_default().to_ascii_lowercase();
+        let h = host
+            .as_deref()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
         assert!(
             h.starts_with("127.0.0.1")
                 || h.starts_with("localhost")
