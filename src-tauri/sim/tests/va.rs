@@ -526,3 +526,15 @@ async fn documents_shapes_put_text_in_message_and_disable_picker_options() {
     assert!(payload["clientVariables"]["tenantId"].is_string());
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn picking_the_live_agent_topic_by_its_value_transfers() {
+    let (sim, receiver) = setup(json!({"agent_replies_before_end": 0})).await;
+    let mut pick = message("p1", "ce2ee85053130010cf8cddeeff7b12bf");
+    pick["message"]["typed"] = json!(false);
+    say(&sim, pick).await;
+    let got = receiver.wait_for(1).await;
+    assert_eq!(got[0]["status"], "waiting", "{}", got[0]);
+    assert!(ui_types(&got[0]).contains(&"StartSpinner".to_owned()));
+    sim.shutdown().await;
+}

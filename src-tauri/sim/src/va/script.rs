@@ -8,6 +8,8 @@ use serde_json::{json, Value};
 use super::{Conversation, Phase, Step, VaConfig};
 
 const GREETING: &str = "Hi, I'm your Virtual Agent. Let me know how I can help you today.";
+/// The value of the "Live Agent Support." topic (the VA reference's examples use this sys_id).
+const LIVE_AGENT_TOPIC: &str = "ce2ee85053130010cf8cddeeff7b12bf";
 const ENDED: &str = "The conversation has ended. If you need help again, type hi.";
 
 fn output(text: &str) -> Value {
@@ -26,7 +28,7 @@ fn topic_picker() -> Value {
         "options": [
             {"label": "Report an IT issue", "value": "2bb7bd7670de6010f877c7f188266fc7", "enabled": true},
             {"label": "Reset my password", "value": "3cc8ce8781ef7121a988d8f299377ad8", "enabled": true},
-            {"label": "Live Agent Support.", "value": "ce2ee85053130010cf8cddeeff7b12bf", "enabled": true}
+            {"label": "Live Agent Support.", "value": LIVE_AGENT_TOPIC, "enabled": true}
         ]
     })
 }
@@ -198,7 +200,10 @@ pub(super) fn respond(
                 | "talk to an agent"
                 | "live agent support."
                 | "live agent support"
-        );
+        )
+        // Picking the greeting's "Live Agent Support." topic sends its value, as on an instance,
+        // where that topic transfers to a live agent.
+        || utterance == LIVE_AGENT_TOPIC;
     if wants_agent {
         if !config.agents_available {
             conversation.phase = Phase::Bot;
