@@ -18,7 +18,6 @@ use supportbot_core::chat::{
     Feedback,
 };
 use supportbot_core::connectors::RetryPolicy;
-use supportbot_core::integrations::{AuthType, Kind, NewIntegration};
 use supportbot_core::secrets::StorePreference;
 use supportbot_core::sync::SyncOptions;
 use supportbot_core::{Actor, Core, ErrorCode, Role};
@@ -919,24 +918,7 @@ async fn the_bot_answers_with_citations_from_a_synced_knowledge_base() {
     .unwrap();
     let id = h
         .core
-        .add_integration(
-            &h.actor,
-            NewIntegration {
-                name: "Sim".into(),
-                kind: Kind::Servicenow,
-                auth: AuthType::Basic,
-                url: sim.base_url(),
-                username: Some("admin".into()),
-                client_id: None,
-                password: Some(SecretString::from("admin".to_string())),
-                token: None,
-                client_secret: None,
-                enabled: None,
-                schedule_minutes: None,
-                filters: None,
-                allow_insecure_http: false,
-            },
-        )
+        .add_integration(&h.actor, common::sim_basic("Sim", &sim.base_url()))
         .unwrap()
         .id;
     let report = h

@@ -8,16 +8,16 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use reqwest::Method;
-use secrecy::SecretString;
 use serde_json::{json, Value};
 use supportbot_core::connectors::{ConnectorOptions, RetryPolicy};
-use supportbot_core::integrations::{AuthType, Kind, NewIntegration};
 use supportbot_core::kb::{EvalQuery, SearchFilters, SearchHit, SearchRequest};
 use supportbot_core::secrets::StorePreference;
 use supportbot_core::store::{open_connection, DB_FILE};
 use supportbot_core::sync::{SyncOptions, SyncOutcome};
 use supportbot_core::{Actor, Core, ErrorCode};
 use supportbot_sim::{RunningSim, SimConfig};
+
+mod common;
 
 /// (number, short, description, resolution, category, subcategory, priority, state, opened).
 /// Every description ends with the same sentence so a query on it matches every incident by
@@ -170,24 +170,7 @@ async fn fixture_with(names: &[&str]) -> Option<Fixture> {
     let mut ids = Vec::new();
     for name in names {
         let id = core
-            .add_integration(
-                &admin,
-                NewIntegration {
-                    name: (*name).into(),
-                    kind: Kind::Servicenow,
-                    auth: AuthType::Basic,
-                    url: sim.base_url(),
-                    username: Some("admin".into()),
-                    client_id: None,
-                    password: Some(SecretString::from("admin".to_string())),
-                    token: None,
-                    client_secret: None,
-                    enabled: None,
-                    schedule_minutes: None,
-                    filters: None,
-                    allow_insecure_http: false,
-                },
-            )
+            .add_integration(&admin, common::sim_basic(name, &sim.base_url()))
             .unwrap()
             .id;
         let report = core.sync(&admin, id, options(), |_| {}).await.unwrap();

@@ -13,13 +13,14 @@ use rusqlite::types::Value as SqlValue;
 use secrecy::SecretString;
 use serde_json::{json, Value};
 use supportbot_core::connectors::{ConnectorOptions, RetryPolicy};
-use supportbot_core::integrations::{AuthType, Kind, NewIntegration};
 use supportbot_core::kb::{RollbackPhase, VectorIndex, DIM};
 use supportbot_core::secrets::StorePreference;
 use supportbot_core::store::{open_connection, DB_FILE};
 use supportbot_core::sync::{SyncJobs, SyncOptions, SyncOutcome, SyncReport};
 use supportbot_core::{Actor, Core, ErrorCode, Role};
 use supportbot_sim::{RunningSim, SimConfig};
+
+mod common;
 
 struct Fixture {
     dir: tempfile::TempDir,
@@ -56,24 +57,7 @@ async fn fixture(incidents: usize) -> Option<Fixture> {
     .unwrap();
     let admin = core.actor(None, None).unwrap();
     let id = core
-        .add_integration(
-            &admin,
-            NewIntegration {
-                name: "Sim".into(),
-                kind: Kind::Servicenow,
-                auth: AuthType::Basic,
-                url: sim.base_url(),
-                username: Some("admin".into()),
-                client_id: None,
-                password: Some(SecretString::from("admin".to_string())),
-                token: None,
-                client_secret: None,
-                enabled: None,
-                schedule_minutes: None,
-                filters: None,
-                allow_insecure_http: false,
-            },
-        )
+        .add_integration(&admin, common::sim_basic("Sim", &sim.base_url()))
         .unwrap()
         .id;
     Some(Fixture {

@@ -57,6 +57,15 @@ pub fn basic(name: &str, password: &str) -> NewIntegration {
     }
 }
 
+/// A ServiceNow integration named `name` on a simulator at `url`, with its admin/admin account.
+pub fn sim_basic(name: &str, url: &str) -> NewIntegration {
+    NewIntegration {
+        url: url.into(),
+        username: Some("admin".into()),
+        ..basic(name, "admin")
+    }
+}
+
 /// True when `needle` occurs anywhere in any file under `dir`.
 pub fn dir_contains(dir: &std::path::Path, needle: &[u8]) -> Vec<std::path::PathBuf> {
     let mut hits = Vec::new();
