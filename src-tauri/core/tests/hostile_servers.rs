@@ -2,15 +2,18 @@
 //! credential follows a redirect to another origin (ServiceNow Basic, the OAuth form, the
 //! Bearer it yields, Jira Basic, the Virtual Agent's token header), same-origin redirects are
 //! followed only a few hops, an endless body ends a sync with `response_too_large`, and a
-//! pager that never advances stops with `paging_stalled` instead of looping.
+//! pager that never advances stops with `paging_stalled` instead of looping; moving the chat
+//! instance to another host needs the VA secret again, and sends that host nothing.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use secrecy::SecretString;
 use serde_json::{json, Value};
+use supportbot_core::chat::store::Mode;
 use supportbot_core::chat::va::model::{OutMessage, VaRequest};
 use supportbot_core::chat::va::{VaAuth, VaClient, VaClientConfig};
+use supportbot_core::chat::{ChatAuth, ChatConsole, ChatOptions, ChatSettingsPatch};
 use supportbot_core::connectors::{
     Connector, ConnectorOptions, Credentials, Filters, RetryPolicy, MAX_REDIRECTS,
 };
@@ -453,4 +456,90 @@ async fn jira_page_tokens_that_bring_nothing_new_stop_paging() {
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::PagingStalled, "{e:?}");
     assert_eq!(tokens.load(Ordering::SeqCst), 3);
+}
+
+/// Settings > Chat in real mode against `instance` with a VA token, plus a password stored
+/// earlier (which token auth does not use).
+fn chat_core_for(instance: &Server) -> (tempfile::TempDir, Arc<Core>) {
+    let dir = tempfile::tempdir().unwrap();
+    let core = Arc::new(Core::open_with(dir.path(), StorePreference::File).unwrap());
+    let actor = core.actor(None, None).unwrap();
+    core.save_chat_settings(
+        &actor,
+        ChatSettingsPatch {
+            mode: Some(Mode::Real),
+            instance_url: Some(instance.base.clone()),
+            auth: Some(ChatAuth::Token),
+            va_token: secret(TOKEN),
+            password: secret(PASSWORD),
+            webhook_secret: secret("webhook-secret-of-this-machine-01"),
+            ..ChatSettingsPatch::default()
+        },
+    )
+    .unwrap();
+    (dir, core)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moving_the_chat_instance_needs_the_va_secret_again_and_sends_the_new_host_nothing() {
+    let instance = Server::start(|_| Reply::json(200, &json!({"status": "success"})));
+    let other = Server::recorder();
+    let (_dir, core) = chat_core_for(&instance);
+    let actor = core.actor(None, None).unwrap();
+    let moved = ChatSettingsPatch {
+        instance_url: Some(other.base.clone()),
+        ..ChatSettingsPatch::default()
+    };
+    let e = core.save_chat_settings(&actor, moved.clone()).unwrap_err();
+    assert_eq!(e.code, ErrorCode::Validation);
+    assert!(e.message.contains(&other.base), "{}", e.message);
+    assert!(e.message.contains("VA API token"), "{}", e.message);
+    assert!(e.fields["va_token"].contains("again for the new host"));
+    assert!(
+        !e.fields.contains_key("password"),
+        "token auth does not use it"
+    );
+    let kept = core.chat_settings(&actor).unwrap();
+    assert_eq!(
+        kept.values.instance_url.as_deref(),
+        Some(instance.base.as_str())
+    );
+    // A path change on the same origin keeps the secrets.
+    core.save_chat_settings(
+        &actor,
+        ChatSettingsPatch {
+            instance_url: Some(format!("{}/", instance.base)),
+            ..ChatSettingsPatch::default()
+        },
+    )
+    .unwrap();
+    // The refused move changed nothing: a hand-off still goes to the first instance only.
+    let console = ChatConsole::start(Arc::clone(&core), ChatOptions::default())
+        .await
+        .unwrap();
+    let session = console.new_session(&actor, None).await.unwrap();
+    console.escalate(&actor, &session.id).await.unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while instance.requests().is_empty() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    console.shutdown().await;
+    assert_eq!(instance.requests()[0].header("token"), Some(TOKEN));
+    assert_untouched(&other);
+    // Typing the token again moves it; the password, entered for the old host and unused by
+    // token auth, is dropped rather than kept for the new one.
+    core.save_chat_settings(
+        &actor,
+        ChatSettingsPatch {
+            va_token: secret("tk-for-the-new-host"),
+            ..moved
+        },
+    )
+    .unwrap();
+    let now = core.chat_settings(&actor).unwrap();
+    assert_eq!(
+        now.values.instance_url.as_deref(),
+        Some(other.base.as_str())
+    );
+    assert!(now.secrets.va_token && !now.secrets.password);
 }

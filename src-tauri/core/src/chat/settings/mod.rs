@@ -22,6 +22,9 @@ use crate::secrets::SecretRef;
 use crate::store;
 use crate::Core;
 
+mod rehome;
+use rehome::TypedSecrets;
+
 const SETTINGS_KEY: &str = "chat_settings";
 const REVISION_KEY: &str = "chat_settings_rev";
 const SECRET_SCOPE: &str = "chat";
@@ -352,12 +355,18 @@ impl Core {
         actor.require(Permission::IntegrationEdit)?;
         let conn = self.db().conn();
         let (mut s, mode_saved) = load(&conn)?;
+        let stored_url = s.instance_url.clone();
         // A mode is "saved" only when the user chose one; saving other fields must not pin
         // the default and so override SERVICENOW_INSTANCE.
         let keep_mode_unsaved = patch.mode.is_none() && !mode_saved;
         // A field the environment decides is shown, never stored: a value sent back for it
         // (the form shows it) is ignored, so it cannot block saving the other fields.
         let mut patch = patch;
+        let typed = TypedSecrets {
+            client_secret: patch.client_secret.is_some(),
+            password: patch.password.is_some(),
+            va_token: patch.va_token.is_some(),
+        };
         let env_decides = |field: &str| env_var_of(field).is_some();
         for (field, _, _) in ENV_FIELDS {
             if env_decides(field) {
@@ -451,6 +460,10 @@ impl Core {
                 problems.insert("email", "Enter an e-mail address.".into());
             }
         }
+        let rehomed = self.secrets_for_new_instance(&conn, stored_url.as_deref(), &s, typed)?;
+        for (field, problem) in &rehomed.missing {
+            problems.entry(field).or_insert_with(|| problem.clone());
+        }
         // A secret the webhook would refuse at start is refused here already (empty: remove).
         if let Some(secret) = &patch.webhook_secret {
             let secret = secret.expose_secret();
@@ -459,7 +472,15 @@ impl Core {
             }
         }
         if !problems.is_empty() {
-            let message = problems.values().cloned().collect::<Vec<_>>().join(" ");
+            // The instance URL's message already names the secrets to type again.
+            let message = problems
+                .iter()
+                .filter(|(field, _)| {
+                    **field == "instance_url" || !rehomed.missing.iter().any(|(f, _)| f == *field)
+                })
+                .map(|(_, problem)| problem.as_str())
+                .collect::<Vec<_>>()
+                .join(" ");
             let mut e = CoreError::new(ErrorCode::Validation, message);
             for (field, problem) in problems {
                 e = e.with_field(field, problem);
@@ -472,6 +493,11 @@ impl Core {
             ("va_token", patch.va_token),
             ("webhook_secret", patch.webhook_secret),
         ];
+        // Secrets the auth method in force does not use were entered for the old instance:
+        // they are dropped rather than kept for a host they were never meant for.
+        for field in rehomed.stale {
+            self.vault().delete(&conn, secret_ref(field))?;
+        }
         for (field, value) in secrets {
             match value {
                 None => {}
