@@ -96,30 +96,7 @@ impl Reply {
 
     /// `HTTP 403: <the server's own words>` for error details.
     pub(crate) fn describe(&self) -> String {
-        let body = self.json();
-        let mut words: Vec<String> = Vec::new();
-        // ServiceNow: {"error":{"message","detail"}}; Jira: {"errorMessages":[…],"errors":{…}};
-        // OAuth: {"error","error_description"}.
-        if let Some(error) = body.get("error") {
-            if let Some(message) = error.get("message").and_then(Value::as_str) {
-                words.push(message.to_owned());
-            }
-            if let Some(detail) = error.get("detail").and_then(Value::as_str) {
-                words.push(detail.to_owned());
-            }
-            if let Some(code) = error.as_str() {
-                words.push(code.to_owned());
-            }
-        }
-        if let Some(description) = body.get("error_description").and_then(Value::as_str) {
-            words.push(description.to_owned());
-        }
-        if let Some(messages) = body.get("errorMessages").and_then(Value::as_array) {
-            words.extend(messages.iter().filter_map(Value::as_str).map(str::to_owned));
-        }
-        if let Some(errors) = body.get("errors").and_then(Value::as_object) {
-            words.extend(errors.iter().map(|(k, v)| format!("{k}: {}", plain(v))));
-        }
+        let mut words = super::pages::error_words(self.json());
         if words.is_empty() && !self.snippet.is_empty() {
             words.push(self.snippet.clone());
         }
@@ -130,13 +107,6 @@ impl Reply {
             format!("HTTP {status}: {}", words.join(" - "))
         }
     }
-}
-
-fn plain(value: &Value) -> String {
-    value
-        .as_str()
-        .map(str::to_owned)
-        .unwrap_or_else(|| value.to_string())
 }
 
 /// Sends requests for one connector: its system's name (for messages), retry policy and cancel

@@ -29,6 +29,7 @@
 pub(crate) mod http;
 mod jira;
 pub(crate) mod oauth;
+mod pages;
 mod progress;
 pub(crate) mod retry;
 mod servicenow;

@@ -17,9 +17,9 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
-use serde_json::Value;
 
 use super::http::{Http, MAX_RESPONSE_BYTES};
+use super::pages::Position;
 use super::{endpoint, missing, ConnectionCheck, ConnectorOptions, Credentials, Notes, Watermark};
 use crate::error::CoreResult;
 use crate::integrations::AuthType;
@@ -51,6 +51,14 @@ pub enum JiraFlavour {
 }
 
 impl JiraFlavour {
+    /// Where the first search page starts.
+    fn first_page(self) -> Position {
+        match self {
+            JiraFlavour::Cloud => Position::Token(None),
+            JiraFlavour::DataCenter => Position::StartAt(0),
+        }
+    }
+
     fn label(self) -> &'static str {
         match self {
             JiraFlavour::Cloud => "Jira Cloud",
@@ -93,30 +101,6 @@ struct Cursor {
     at: i64,
     /// Issues delivered with exactly that time.
     seen: HashSet<String>,
-}
-
-/// Where a search page starts.
-#[derive(Debug, Clone)]
-enum Position {
-    Token(Option<String>),
-    StartAt(usize),
-}
-
-impl Position {
-    fn start(flavour: JiraFlavour) -> Position {
-        match flavour {
-            JiraFlavour::Cloud => Position::Token(None),
-            JiraFlavour::DataCenter => Position::StartAt(0),
-        }
-    }
-}
-
-/// One search response.
-struct Found {
-    issues: Vec<Value>,
-    last: bool,
-    total: Option<u64>,
-    next: Position,
 }
 
 /// A Jira site.
@@ -230,7 +214,7 @@ impl Jira {
             .await?;
         let jql = format!("updated >= 0 {ORDER}");
         let found = self
-            .search(flavour, &jql, &["id"], 1, &Position::start(flavour))
+            .search(flavour, &jql, &["id"], 1, &flavour.first_page())
             .await?;
         let mut notes = Vec::new();
         if found.issues.is_empty() {

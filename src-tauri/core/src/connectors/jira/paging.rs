@@ -4,11 +4,12 @@
 
 use std::collections::HashSet;
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::jql::jql;
-use super::{Cursor, Found, Jira, JiraFlavour, Position, FIELDS, ORDER};
+use super::{Cursor, Jira, JiraFlavour, FIELDS, ORDER};
 use crate::connectors::http::{error, Attempt};
+use crate::connectors::pages::{issue_id, jira_page, Found, Position};
 use crate::connectors::progress::Progress;
 use crate::connectors::text::{epoch_millis, parse_jira_time, parse_time};
 use crate::connectors::{missing, Filters, IdList, Page, SkippedRecord, Watermark};
@@ -65,7 +66,7 @@ impl Jira {
             next: after.cloned(),
             ..Page::default()
         };
-        let mut position = Position::start(flavour);
+        let mut position = flavour.first_page();
         let mut newest: Option<(i64, Watermark)> = None;
         let mut progress = Progress::new("Jira", "search");
         loop {
@@ -76,7 +77,7 @@ impl Jira {
                 page.total_hint = found.total;
             }
             for issue in &found.issues {
-                let id = id_of(issue);
+                let id = issue_id(issue);
                 progress.key(id.clone().unwrap_or_else(|| issue.to_string()));
                 let Some(id) = id else {
                     page.skipped.push(SkippedRecord {
@@ -162,7 +163,7 @@ impl Jira {
             JiraFlavour::Cloud => 5000,
             JiraFlavour::DataCenter => 1000,
         };
-        let mut position = Position::start(flavour);
+        let mut position = flavour.first_page();
         let mut list = IdList::default();
         let mut progress = Progress::new("Jira", "search (ids)");
         let mut first = true;
@@ -175,7 +176,7 @@ impl Jira {
                 first = false;
             }
             for issue in &found.issues {
-                if let Some(id) = id_of(issue) {
+                if let Some(id) = issue_id(issue) {
                     if progress.key(id.clone()) {
                         list.ids.push(id);
                     }
@@ -218,50 +219,13 @@ impl Jira {
                 http.client.post(url.clone()).json(&body(attempt))
             })
             .await?;
-        let body = reply.json();
-        let Some(issues) = body["issues"].as_array().cloned() else {
-            return Err(error(
+        jira_page(reply.json(), position).ok_or_else(|| {
+            error(
                 ErrorCode::MalformedResponse,
                 "Jira answered a search without an issue list. Check that the URL is the Jira \
                  site itself (Data Center: including its context path).",
                 format!("{what}: {}", reply.describe()),
-            ));
-        };
-        Ok(match position {
-            Position::Token(_) => {
-                let token = body["nextPageToken"].as_str().map(str::to_owned);
-                let last = body["isLast"].as_bool().unwrap_or(token.is_none()) || token.is_none();
-                Found {
-                    issues,
-                    last,
-                    total: None,
-                    next: Position::Token(token),
-                }
-            }
-            Position::StartAt(start) => {
-                let total = body["total"].as_u64();
-                let start = body["startAt"]
-                    .as_u64()
-                    .and_then(|s| usize::try_from(s).ok())
-                    .unwrap_or(*start);
-                let end = start + issues.len();
-                let last = issues.is_empty() || total.is_none_or(|t| end as u64 >= t);
-                Found {
-                    issues,
-                    last,
-                    total,
-                    next: Position::StartAt(end),
-                }
-            }
+            )
         })
-    }
-}
-
-/// An issue's id as a string (Jira sends a string; tolerate a number).
-fn id_of(issue: &Value) -> Option<String> {
-    match &issue["id"] {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
     }
 }

@@ -5,6 +5,8 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
 
+pub(super) use crate::connectors::pages::field_text as text;
+
 use super::query::in_list;
 use super::{ServiceNow, IN_CHUNK, LIST_PAGE, PRIORITIES, STATES};
 use crate::connectors::progress::Progress;
@@ -193,22 +195,6 @@ impl ServiceNow {
             }
         }
         Ok(entries)
-    }
-}
-
-/// A field's value: a string, or the `value` of a reference object (when an instance ignores
-/// `sysparm_exclude_reference_link`), or a number or boolean as text.
-pub(super) fn text(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        Value::Object(map) => map
-            .get("value")
-            .or_else(|| map.get("display_value"))
-            .map(text)
-            .unwrap_or_default(),
-        Value::Number(n) => n.to_string(),
-        Value::Bool(b) => b.to_string(),
-        _ => String::new(),
     }
 }
 

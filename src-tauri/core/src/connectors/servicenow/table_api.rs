@@ -4,12 +4,12 @@
 use reqwest::header::ACCEPT;
 use reqwest::StatusCode;
 use secrecy::{ExposeSecret, SecretString};
-use serde_json::Value;
 
 use super::{Rows, ServiceNow, MIN_PAGE};
 use crate::connectors::endpoint;
 use crate::connectors::http::{error, unreachable_message, Attempt, Reply};
 use crate::connectors::oauth::OAuth;
+use crate::connectors::pages::table_page;
 use crate::error::{CoreError, CoreResult, ErrorCode};
 
 const AUTH_INVALID: &str = "ServiceNow refused the credentials: invalid username or password, or \
@@ -75,23 +75,18 @@ impl ServiceNow {
             params
         };
         let reply = self.get(table, &params).await?;
-        let rows =
-            match reply.json().get("result") {
-                Some(Value::Array(rows)) => rows.clone(),
-                _ => return Err(error(
-                    ErrorCode::MalformedResponse,
-                    "ServiceNow answered without a result list. Check that the URL points at the \
-                     instance itself (https://<instance>.service-now.com), not a login page or \
-                     proxy.",
-                    format!("table {table}: {}", reply.describe()),
-                )),
-            };
-        let total = reply
-            .header("x-total-count")
-            .and_then(|v| v.trim().parse::<u64>().ok());
+        let Some(page) = table_page(reply.json(), reply.header("x-total-count")) else {
+            return Err(error(
+                ErrorCode::MalformedResponse,
+                "ServiceNow answered without a result list. Check that the URL points at the \
+                 instance itself (https://<instance>.service-now.com), not a login page or \
+                 proxy.",
+                format!("table {table}: {}", reply.describe()),
+            ));
+        };
         Ok(Rows {
-            rows,
-            total,
+            rows: page.rows,
+            total: page.total,
             limit: shrunk(limit, &reply.attempt),
         })
     }
