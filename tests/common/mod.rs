@@ -53,14 +53,18 @@ impl Sim {
     }
 }
 
+/// `admin:admin` in Base64: the simulator's admin account, whose HTTP Basic credentials its
+/// control API requires.
+pub const SIM_CONTROL_AUTHORIZATION: &str = "Basic YWRtaW46YWRtaW4=";
+
 /// A request to the `/sim/` control API of the simulator at `base` (plain HTTP/1.1, no client
-/// crate), asserting a 200 or 201.
+/// crate) with the admin credentials, asserting a 200, 201 or 204.
 pub fn sim_control(base: &str, method: &str, path: &str, body: &str) {
     let addr = base.trim_start_matches("http://").trim_end_matches('/');
     let mut s = TcpStream::connect(addr).unwrap();
     write!(
         s,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: {SIM_CONTROL_AUTHORIZATION}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )
     .unwrap();

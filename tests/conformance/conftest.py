@@ -22,6 +22,8 @@ import trustme
 REPO = pathlib.Path(__file__).resolve().parents[2]
 SEED = "42"
 INCIDENTS = "1500"
+# The simulator's /sim control API requires its admin account's HTTP Basic credentials.
+SIM_ADMIN = ("admin", "admin")
 
 
 def _spawn_simulator():
@@ -58,7 +60,7 @@ def sim_url():
 @pytest.fixture(autouse=True)
 def no_faults(sim_url):
     """Each test starts without injected faults (a shared simulator may have some)."""
-    requests.delete(f"{sim_url}/sim/faults", timeout=10)
+    requests.delete(f"{sim_url}/sim/faults", auth=SIM_ADMIN, timeout=10).raise_for_status()
     yield
 
 

@@ -13,13 +13,21 @@ def client(tls, auth=("admin", "admin")):
     return ServiceNowClient(url, auth, verify=ca)
 
 
+# The simulator's /sim control API requires its admin account's HTTP Basic credentials.
+SIM_ADMIN = ("admin", "admin")
+
+
 def ensure_incidents(sim_url, at_least):
     """A simulator given through SUPPORTBOT_SIM_URL may hold fewer rows: top it up."""
-    count = requests.get(f"{sim_url}/sim", timeout=10).json()["tables"]["incident"]
+    info = requests.get(f"{sim_url}/sim", auth=SIM_ADMIN, timeout=10)
+    info.raise_for_status()
+    count = info.json()["tables"]["incident"]
     missing = at_least - count
     if missing > 0:
         records = [{"short_description": f"Conformance filler {i}", "category": "inquiry"} for i in range(missing)]
-        requests.post(f"{sim_url}/sim/records/incident", json=records, timeout=60).raise_for_status()
+        requests.post(
+            f"{sim_url}/sim/records/incident", json=records, auth=SIM_ADMIN, timeout=60
+        ).raise_for_status()
 
 
 def test_basic_login_encoded_query_and_ordering(tls):

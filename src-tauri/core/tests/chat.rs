@@ -25,7 +25,7 @@ use supportbot_sim::{RunningSim, SimConfig};
 use tokio::sync::mpsc;
 
 mod common;
-use common::{dir_contains, sim_get, sim_post, sim_put};
+use common::{dir_contains, sim_get, sim_post, sim_put, sim_request};
 
 const SECRET: &str = "chat-test-webhook-secret";
 const VA_TOKEN: &str = "demo-va-token";
@@ -734,11 +734,11 @@ async fn client_errors_have_stable_codes_and_5xx_is_retried() {
     .await;
     let err = app.client.send(&request).await.unwrap_err();
     assert_eq!(err.code, ErrorCode::ServerError);
-    reqwest::Client::new()
-        .delete(format!("{}/sim/faults", app.sim.base_url()))
+    let cleared = sim_request(&app.sim, reqwest::Method::DELETE, "/sim/faults")
         .send()
         .await
         .unwrap();
+    assert!(cleared.status().is_success(), "{}", cleared.status());
     // 400: userId missing.
     let mut bad = request.clone();
     bad.user_id.clear();

@@ -95,7 +95,10 @@ fn jira_dc(sim: &RunningSim) -> Connector {
 }
 
 async fn control(sim: &RunningSim, method: Method, path: &str, body: Option<Value>) -> Value {
-    let mut request = reqwest::Client::new().request(method, format!("{}{path}", sim.base_url()));
+    // The control API requires the simulator's admin credentials.
+    let mut request = reqwest::Client::new()
+        .request(method, format!("{}{path}", sim.base_url()))
+        .basic_auth("admin", Some("admin"));
     if let Some(body) = body {
         request = request.json(&body);
     }

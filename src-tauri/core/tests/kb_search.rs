@@ -595,11 +595,7 @@ async fn the_full_text_index_follows_updates_and_deletions() {
         "close_notes": "Replaced the fuser unit; the toner smudges are gone.",
         "sys_updated_on": "2025-06-30 11:00:00",
     });
-    let resp = reqwest::Client::new()
-        .request(
-            Method::POST,
-            format!("{}/sim/records/incident", f.sim.base_url()),
-        )
+    let resp = common::sim_request(&f.sim, Method::POST, "/sim/records/incident")
         .json(&changed)
         .send()
         .await
@@ -642,14 +638,14 @@ async fn the_full_text_index_follows_updates_and_deletions() {
         1
     );
 
-    let resp = reqwest::Client::new()
-        .request(
-            Method::DELETE,
-            format!("{}/sim/records/incident/{:032x}", f.sim.base_url(), 6),
-        )
-        .send()
-        .await
-        .unwrap();
+    let resp = common::sim_request(
+        &f.sim,
+        Method::DELETE,
+        &format!("/sim/records/incident/{:032x}", 6),
+    )
+    .send()
+    .await
+    .unwrap();
     assert!(resp.status().is_success());
     let report = f
         .core

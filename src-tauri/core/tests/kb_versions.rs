@@ -108,8 +108,7 @@ impl Fixture {
     }
 
     async fn control(&self, method: Method, path: &str, body: Option<Value>) -> Value {
-        let mut r =
-            reqwest::Client::new().request(method, format!("{}{path}", self.sim.base_url()));
+        let mut r = common::sim_request(&self.sim, method, path);
         if let Some(b) = body {
             r = r.json(&b);
         }

@@ -104,8 +104,10 @@ impl Fixture {
     }
 
     async fn control(&self, method: Method, path: &str, body: Option<Value>) -> Value {
-        let mut r =
-            reqwest::Client::new().request(method, format!("{}{path}", self.sim.base_url()));
+        // The control API requires the simulator's admin credentials.
+        let mut r = reqwest::Client::new()
+            .request(method, format!("{}{path}", self.sim.base_url()))
+            .basic_auth("admin", Some("admin"));
         if let Some(b) = body {
             r = r.json(&b);
         }

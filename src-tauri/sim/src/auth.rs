@@ -11,7 +11,10 @@ use crate::tz::Zone;
 
 /// What the CLI prints after `listening on …`.
 pub const DEMO_CREDENTIALS: &[(&str, &str)] = &[
-    ("ServiceNow Basic, all roles", "admin / admin"),
+    (
+        "ServiceNow Basic, all roles (also the /sim control API)",
+        "admin / admin",
+    ),
     (
         "ServiceNow Basic, read-only service account (incident, sys_user)",
         "svc.readonly / readonly",
@@ -142,6 +145,31 @@ pub fn credentials(headers: &HeaderMap) -> Credentials {
     Credentials::None
 }
 
+/// Why the `/sim` control API refused a request.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ControlRefusal {
+    /// No Basic credentials, wrong ones, or an account whose Basic sign-in is refused (MFA).
+    Unauthenticated,
+    /// A valid account without the `admin` role (its user name).
+    NotAdmin(&'static str),
+}
+
+/// The control API's check: HTTP Basic credentials of an account with the `admin` role.
+///
+/// The password is compared in constant time ([`Account::check`]). Bearer tokens are not
+/// accepted, and an MFA-enforced account is refused as its Basic sign-in is on the Table API.
+pub fn control_access(headers: &HeaderMap) -> Result<&'static Account, ControlRefusal> {
+    let Credentials::Basic(user, password) = credentials(headers) else {
+        return Err(ControlRefusal::Unauthenticated);
+    };
+    match Account::check(&user, &password) {
+        Some(account) if account.mfa_enforced => Err(ControlRefusal::Unauthenticated),
+        Some(account) if account.roles.contains(&"admin") => Ok(account),
+        Some(account) => Err(ControlRefusal::NotAdmin(account.user_name)),
+        None => Err(ControlRefusal::Unauthenticated),
+    }
+}
+
 /// Constant-time string equality.
 pub fn secret_eq(expected: &str, given: &str) -> bool {
     expected.as_bytes().ct_eq(given.as_bytes()).into()
@@ -177,5 +205,45 @@ mod tests {
         assert_eq!(credentials(&headers), Credentials::Bearer("abc".into()));
         assert!(Account::check("admin", "admin").is_some());
         assert!(Account::check("admin", "wrong").is_none());
+    }
+
+    #[test]
+    fn control_access_needs_a_basic_admin() {
+        let with = |value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::AUTHORIZATION, value.parse().unwrap());
+            control_access(&headers)
+        };
+        let basic = |user: &str, password: &str| {
+            with(&format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+            ))
+        };
+        assert_eq!(basic("admin", "admin").unwrap().user_name, "admin");
+        assert_eq!(
+            basic("admin", "wrong").err(),
+            Some(ControlRefusal::Unauthenticated)
+        );
+        assert_eq!(
+            basic("svc.readonly", "readonly").err(),
+            Some(ControlRefusal::NotAdmin("svc.readonly"))
+        );
+        assert_eq!(
+            basic("no.access", "no.access").err(),
+            Some(ControlRefusal::NotAdmin("no.access"))
+        );
+        assert_eq!(
+            basic("mfa.user", "mfa.user").err(),
+            Some(ControlRefusal::Unauthenticated)
+        );
+        assert_eq!(
+            with("Bearer admin").err(),
+            Some(ControlRefusal::Unauthenticated)
+        );
+        assert_eq!(
+            control_access(&HeaderMap::new()).err(),
+            Some(ControlRefusal::Unauthenticated)
+        );
     }
 }

@@ -1,7 +1,9 @@
 //! The `/sim/` control API: change data, inject faults, expire tokens, steer the VA scenario.
 //!
-//! It is unauthenticated and answers loopback host names only (see `server`); it is documented
-//! in `docs/simulator.md`. Errors are `{"error": "<message>"}` with status 400 or 404.
+//! It answers loopback host names only, and only with the HTTP Basic credentials of an account
+//! with the `admin` role (`admin / admin`): 401 with a `WWW-Authenticate` challenge without them,
+//! 403 for other accounts (see `server`). It is documented in `docs/simulator.md`. Errors are
+//! `{"error": "<message>"}` with status 400, 401, 403 or 404.
 
 use std::sync::Arc;
 

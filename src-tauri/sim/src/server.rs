@@ -4,7 +4,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex, RwLock};
 
 use axum::extract::Request;
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -13,6 +13,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::auth::{self, ControlRefusal};
 use crate::faults::Faults;
 use crate::jira::JiraData;
 use crate::oauth::Tokens;
@@ -114,7 +115,7 @@ fn router(state: Arc<AppState>) -> Router {
             Arc::clone(&state),
             crate::faults::apply,
         ))
-        .layer(middleware::from_fn(control_is_local))
+        .layer(middleware::from_fn(guard_control))
         .with_state(state)
 }
 
@@ -126,9 +127,12 @@ async fn fallback() -> Response {
     )
 }
 
-/// The unauthenticated control API only answers requests addressed to a loopback name, so a web
-/// page cannot drive it through DNS rebinding.
-async fn control_is_local(request: Request, next: Next) -> Response {
+/// Guards the `/sim` control API: it only answers requests addressed to a loopback name (checked
+/// first), so a web page cannot drive it through DNS rebinding, and only with the HTTP Basic
+/// credentials of an account with the `admin` role (`admin / admin`): 401 with a
+/// `WWW-Authenticate` challenge without them, 403 for a valid account lacking the role. Refused
+/// requests never reach a control handler, so they change nothing.
+async fn guard_control(request: Request, next: Next) -> Response {
     let path = request.uri().path();
     if path == "/sim" || path.starts_with("/sim/") {
         let host = request
@@ -144,6 +148,34 @@ async fn control_is_local(request: Request, next: Next) -> Response {
             )
                 .into_response();
         }
+        match auth::control_access(request.headers()) {
+            Ok(_) => {}
+            Err(ControlRefusal::Unauthenticated) => {
+                let mut response = control::error(
+                    StatusCode::UNAUTHORIZED,
+                    "the simulator's control API needs the simulator's admin credentials \
+                     (admin / admin) as HTTP Basic auth",
+                );
+                response.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static(CONTROL_CHALLENGE),
+                );
+                return response;
+            }
+            Err(ControlRefusal::NotAdmin(user)) => {
+                return control::error(
+                    StatusCode::FORBIDDEN,
+                    format!(
+                        "the simulator's control API needs an account with the admin role; \
+                         {user} does not have it (use the simulator's admin credentials, \
+                         admin / admin)"
+                    ),
+                );
+            }
+        }
     }
     next.run(request).await
 }
+
+/// The challenge of a 401 from the control API.
+const CONTROL_CHALLENGE: &str = "Basic realm=\"supportbot-sim control\"";

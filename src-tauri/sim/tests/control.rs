@@ -1,4 +1,5 @@
-//! The `/sim/` control API: record upserts and deletes, fixtures, the loopback-only guard.
+//! The `/sim/` control API: record upserts and deletes, fixtures, the loopback-only guard and
+//! the admin credentials it requires.
 
 mod common;
 
@@ -132,6 +133,144 @@ async fn control_api_answers_loopback_host_names_only() {
     let (status, info) = control(&sim, Method::GET, "/sim", None).await;
     assert_eq!(status, 200);
     assert_eq!(info["tables"]["incident"], 1);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn control_api_needs_the_admin_accounts_basic_credentials() {
+    let sim = sim(3).await;
+    let url = |path: &str| format!("{}{path}", sim.base_url());
+    let incidents = |info: &Value| info["tables"]["incident"].as_u64().unwrap();
+
+    // No credentials: 401, the challenge, and a message naming the credentials.
+    let response = client().get(url("/sim")).send().await.unwrap();
+    let (status, headers, body) = json(response).await;
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(
+        header(&headers, "www-authenticate").as_deref(),
+        Some("Basic realm=\"supportbot-sim control\"")
+    );
+    let message = body["error"].as_str().expect("an error message");
+    assert!(
+        message.contains("admin credentials") && message.contains("admin / admin"),
+        "{message}"
+    );
+
+    // A valid account without the admin role: 403, no challenge.
+    let (status, headers, body) = json(
+        client()
+            .get(url("/sim"))
+            .basic_auth(READONLY.0, Some(READONLY.1))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    assert!(header(&headers, "www-authenticate").is_none());
+    assert!(
+        body["error"].as_str().unwrap().contains("admin role"),
+        "{body}"
+    );
+
+    // The admin account with a wrong password, a no-role account, an MFA-enforced admin, and a
+    // Bearer token of the admin are refused as well.
+    for (user, password, expected) in [
+        ("admin", "wrong", 401),
+        ("admin", "", 401),
+        ("nobody", "admin", 401),
+        ("mfa.user", "mfa.user", 401),
+        (NO_ACCESS.0, NO_ACCESS.1, 403),
+    ] {
+        let response = client()
+            .get(url("/sim"))
+            .basic_auth(user, Some(password))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), expected, "{user} / {password}");
+    }
+    let token: Value = client()
+        .post(url("/oauth_token.do"))
+        .form(&[
+            ("grant_type", "password"),
+            ("client_id", "demo-client"),
+            ("client_secret", "demo-secret"),
+            ("username", "admin"),
+            ("password", "admin"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let bearer = token["access_token"].as_str().expect("an access token");
+    let (status, _) = control_as(client().get(url("/sim")).bearer_auth(bearer), None).await;
+    assert_eq!(status, 401);
+
+    // The loopback check comes first: a foreign Host is 403 even with the admin credentials.
+    let response = client()
+        .get(url("/sim"))
+        .header("Host", "evil.example:80")
+        .basic_auth(ADMIN.0, Some(ADMIN.1))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 403);
+
+    // The admin account gets in.
+    let (status, before) = control(&sim, Method::GET, "/sim", None).await;
+    assert_eq!(status, 200, "{before}");
+    assert_eq!(incidents(&before), 3);
+
+    // Refused writes change nothing: no record, no fault, no deletion.
+    let new_record = json!({"short_description": "Should never be stored"});
+    let existing = results(table(&sim, ADMIN, "incident", &[])).await[0]["sys_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let refused = [
+        client().post(url("/sim/records/incident")),
+        client()
+            .post(url("/sim/records/incident"))
+            .basic_auth("admin", Some("wrong")),
+        client()
+            .post(url("/sim/records/incident"))
+            .basic_auth(READONLY.0, Some(READONLY.1)),
+    ];
+    for (request, expected) in refused.into_iter().zip([401, 401, 403]) {
+        let (status, body) = control_as(request, Some(new_record.clone())).await;
+        assert_eq!(status, expected, "{body}");
+    }
+    let fault = json!({"path_prefix": "/api/now/table/incident", "status": 500});
+    let (status, _) = control_as(client().post(url("/sim/faults")), Some(fault)).await;
+    assert_eq!(status, 401);
+    let (status, _) = control_as(
+        client()
+            .delete(url(&format!("/sim/records/incident/{existing}")))
+            .basic_auth(READONLY.0, Some(READONLY.1)),
+        None,
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, after) = control(&sim, Method::GET, "/sim", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(incidents(&after), 3, "{after}");
+    assert_eq!(after["faults"], 0, "{after}");
+    assert_eq!(results(table(&sim, ADMIN, "incident", &[])).await.len(), 3);
+
+    // The same write with the admin credentials goes through.
+    let (status, body) = control(
+        &sim,
+        Method::POST,
+        "/sim/records/incident",
+        Some(new_record),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, after) = control(&sim, Method::GET, "/sim", None).await;
+    assert_eq!(incidents(&after), 4);
     sim.shutdown().await;
 }
 

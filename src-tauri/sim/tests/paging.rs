@@ -148,6 +148,7 @@ async fn keyset_paging_is_complete_while_a_writer_updates_concurrently() {
                 .collect();
             let response = http
                 .post(format!("{url}/sim/records/incident"))
+                .basic_auth(ADMIN.0, Some(ADMIN.1))
                 .json(&records)
                 .send()
                 .await

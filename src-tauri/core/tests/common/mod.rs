@@ -85,14 +85,27 @@ pub fn dir_contains(dir: &std::path::Path, needle: &[u8]) -> Vec<std::path::Path
     hits
 }
 
+/// The simulator account its `/sim` control API requires (HTTP Basic, `admin` role).
+pub const SIM_ADMIN: (&str, &str) = ("admin", "admin");
+
+/// A request to the simulator's `/sim` control API, with the admin credentials it requires.
+pub fn sim_request(
+    sim: &supportbot_sim::RunningSim,
+    method: reqwest::Method,
+    path: &str,
+) -> reqwest::RequestBuilder {
+    reqwest::Client::new()
+        .request(method, format!("{}{path}", sim.base_url()))
+        .basic_auth(SIM_ADMIN.0, Some(SIM_ADMIN.1))
+}
+
 /// PUT to the simulator's control API (e.g. `/sim/va` knobs), asserting success.
 pub async fn sim_put(
     sim: &supportbot_sim::RunningSim,
     path: &str,
     body: serde_json::Value,
 ) -> serde_json::Value {
-    let response = reqwest::Client::new()
-        .put(format!("{}{path}", sim.base_url()))
+    let response = sim_request(sim, reqwest::Method::PUT, path)
         .json(&body)
         .send()
         .await
@@ -105,24 +118,27 @@ pub async fn sim_put(
     response.json().await.unwrap()
 }
 
-/// GET from the simulator as JSON.
+/// GET from the simulator's control API as JSON, asserting success.
 pub async fn sim_get(sim: &supportbot_sim::RunningSim, path: &str) -> serde_json::Value {
-    reqwest::get(format!("{}{path}", sim.base_url()))
+    let response = sim_request(sim, reqwest::Method::GET, path)
+        .send()
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+        .unwrap();
+    assert!(
+        response.status().is_success(),
+        "{path}: {}",
+        response.status()
+    );
+    response.json().await.unwrap()
 }
 
-/// POST to the simulator; the status code.
+/// POST to the simulator's control API; the status code.
 pub async fn sim_post(
     sim: &supportbot_sim::RunningSim,
     path: &str,
     body: serde_json::Value,
 ) -> u16 {
-    reqwest::Client::new()
-        .post(format!("{}{path}", sim.base_url()))
+    sim_request(sim, reqwest::Method::POST, path)
         .json(&body)
         .send()
         .await

@@ -62,14 +62,21 @@ pub fn header(headers: &reqwest::header::HeaderMap, name: &str) -> Option<String
         .map(|v| v.to_str().unwrap_or_default().to_owned())
 }
 
-/// POST to the control API.
+/// A request to the control API with the admin account's Basic credentials, which it requires.
 pub async fn control(
     sim: &RunningSim,
     method: reqwest::Method,
     path: &str,
     body: Option<Value>,
 ) -> (u16, Value) {
-    let mut request = client().request(method, format!("{}{path}", sim.base_url()));
+    let request = client()
+        .request(method, format!("{}{path}", sim.base_url()))
+        .basic_auth(ADMIN.0, Some(ADMIN.1));
+    control_as(request, body).await
+}
+
+/// Sends a control API request as built (credentials or not): status and JSON body.
+pub async fn control_as(mut request: RequestBuilder, body: Option<Value>) -> (u16, Value) {
     if let Some(body) = body {
         request = request.json(&body);
     }

@@ -24,8 +24,8 @@
 //!   system; the UI merges by id) and of state/typing/wait-timeout changes. A slow receiver
 //!   that lags loses events, never blocks the chat; `ChatConsole::session` re-reads the truth.
 //! - **Modes**: simulated talks to the built-in simulator's VA (base URL given at start, its
-//!   webhook pointed at ours with `PUT /sim/va`); real uses Settings > Chat (env overrides), a
-//!   client rebuilt when the settings revision changes.
+//!   webhook pointed at ours with `PUT /sim/va` as its `admin / admin` account); real uses
+//!   Settings > Chat (env overrides), a client rebuilt when the settings revision changes.
 
 mod answer;
 mod dto;
@@ -291,10 +291,16 @@ fn capitalise(s: &str) -> String {
     }
 }
 
+/// The built-in simulator's well-known demo admin account, which its `/sim` control API
+/// requires (HTTP Basic, `admin` role).
+const SIM_CONTROL_USER: &str = "admin";
+const SIM_CONTROL_PASSWORD: &str = "admin";
+
 /// Points the simulator's VA at our webhook with our secret (other knobs unchanged).
 async fn configure_sim(sim: &str, webhook_url: &str, secret: &str) -> CoreResult<()> {
     let response = crate::connectors::client()?
         .put(format!("{}/sim/va", sim.trim_end_matches('/')))
+        .basic_auth(SIM_CONTROL_USER, Some(SIM_CONTROL_PASSWORD))
         .json(&json!({"webhook_url": webhook_url, "webhook_secret": secret}))
         .send()
         .await
