@@ -16,24 +16,7 @@ fn search_and_eval_on_synced_data() {
         return;
     }
     let sim = Sim::start(INCIDENTS);
-    json_ok(&cli(
-        dir.path(),
-        &[
-            "integrations",
-            "add",
-            "--name",
-            "Sim",
-            "--kind",
-            "servicenow",
-            "--auth",
-            "basic",
-            "--url",
-            &sim.1,
-            "--username",
-            "admin",
-            "--json",
-        ],
-    ));
+    common::add_sim_integration(dir.path(), "Sim", &sim.1);
     let sync = cli(dir.path(), &["sync", "Sim", "--json"]);
     assert_eq!(json_ok(&sync)["status"], "success");
 

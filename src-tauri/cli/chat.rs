@@ -1,8 +1,9 @@
 //! `supportbot chat`: the chat console in a terminal. One line of stdin is one message (answered
 //! by the knowledge-base bot, or sent to the agent during a handoff); `/agent`, `/end`, `/cancel`,
 //! `/keep-waiting`, `/start` (the Virtual Agent's greeting: START_CONVERSATION), `/topic NAME`
-//! (SWITCH to a topic), `/pick N|LABEL` (answer the latest picker, `typed: false`) and `/quit`
-//! are commands (see [`HELP`]). With `--json` every
+//! (SWITCH to a topic), `/pick N|LABEL` (answer the latest picker, `typed: false`),
+//! `/helpful` and `/unhelpful` (rate the bot's last answer) and `/quit` are commands (see
+//! [`HELP`]). `supportbot chat stats` prints what the bot did with the questions it got. With `--json` every
 //! event is one JSON line with a `type` (`bot_answer`, `state`, `agent_message`, `system`,
 //! `typing`, `wait_timeout`, `error`). In simulated mode without `--sim-url` the simulator runs
 //! in-process (its demo incidents are not synced: the bot answers from whatever knowledge base
@@ -13,7 +14,7 @@ use std::io::BufRead;
 use std::sync::Arc;
 use std::time::Duration;
 
-use clap::{Args as ClapArgs, ValueEnum};
+use clap::{Args as ClapArgs, Subcommand, ValueEnum};
 use serde_json::{json, Value};
 use supportbot_core::chat::sanitize::body_text;
 use supportbot_core::chat::store::{Direction, Mode};
@@ -27,7 +28,7 @@ use super::output::terminal_safe;
 use super::{Context, Output};
 
 /// The console's commands, shown when it starts.
-const HELP: &str = "Ask a question; /agent talks to a human, /end ends the agent chat, /cancel stops waiting, /keep-waiting, /start starts a Virtual Agent conversation, /topic NAME switches its topic, /pick N|LABEL answers the latest choice, /quit.";
+const HELP: &str = "Ask a question; /agent talks to a human, /end ends the agent chat, /cancel stops waiting, /keep-waiting, /start starts a Virtual Agent conversation, /topic NAME switches its topic, /pick N|LABEL answers the latest choice, /helpful or /unhelpful rates the last answer, /quit.";
 
 /// After stdin closes, events are still printed until this long passes without one.
 const QUIET_AFTER_EOF: Duration = Duration::from_millis(1500);
@@ -50,10 +51,23 @@ pub struct ChatArgs {
     /// Use a running simulator (e.g. `supportbot sim`) instead of starting one.
     #[arg(long, value_name = "URL")]
     sim_url: Option<String>,
+    #[command(subcommand)]
+    command: Option<ChatCommand>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ChatCommand {
+    /// What the bot did with the questions it got: answered, declined, rated helpful or
+    /// unhelpful, handed off. Deflection counts only answers rated helpful.
+    Stats,
 }
 
 pub(crate) fn run(ctx: &Context, args: ChatArgs) -> CoreResult<i32> {
     let actor = ctx.actor()?;
+    if let Some(ChatCommand::Stats) = args.command {
+        stats(ctx, &actor)?;
+        return Ok(0);
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -103,6 +117,7 @@ async fn console(ctx: &Context, actor: &Actor, args: ChatArgs) -> CoreResult<i32
         out: ctx.out,
         printed: HashSet::new(),
         choices: Vec::new(),
+        last_answer: None,
     };
     printer.system(&format!(
         "Chat session {} ({}), webhook {}. {HELP}",
@@ -148,6 +163,33 @@ async fn console(ctx: &Context, actor: &Actor, args: ChatArgs) -> CoreResult<i32
     Ok(0)
 }
 
+fn stats(ctx: &Context, actor: &Actor) -> CoreResult<()> {
+    let s = ctx.core.chat_stats(actor)?;
+    if ctx.out.is_json() {
+        ctx.out.json(&s);
+        return Ok(());
+    }
+    println!(
+        "{} questions in {} chats: {} answered, {} declined",
+        s.answered + s.declined,
+        s.sessions,
+        s.answered,
+        s.declined
+    );
+    println!(
+        "rated helpful {}, unhelpful {}; handed off to an agent in {} chats",
+        s.helpful, s.unhelpful, s.handed_off
+    );
+    match s.deflection_rate {
+        Some(rate) => println!(
+            "resolved by the bot (rated helpful): {:.0} % of questions",
+            rate * 100.0
+        ),
+        None => println!("No questions yet."),
+    }
+    Ok(())
+}
+
 /// Runs one line; false ends the console.
 async fn handle(
     service: &ChatConsole,
@@ -176,6 +218,22 @@ async fn handle(
         ("/start", "") => service.start_conversation(actor, session).await,
         // An empty topic reaches the service, which says what is missing.
         ("/topic" | "/switch", topic) => service.switch_topic(actor, session, topic).await,
+        ("/helpful" | "/unhelpful", "") => match printer.last_answer {
+            Some(id) => {
+                let helpful = word == "/helpful";
+                match service.feedback(actor, id, helpful) {
+                    Ok(()) => {
+                        printer.rated(id, helpful);
+                        return true;
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            None => Err(CoreError::new(
+                ErrorCode::Validation,
+                "There is no bot answer to rate yet: ask a question first.",
+            )),
+        },
         ("/pick", choice) => match printer.choice(choice) {
             Ok(reply) => service.reply(actor, session, reply).await,
             Err(e) => Err(e),
@@ -199,6 +257,8 @@ struct Printer {
     printed: HashSet<i64>,
     /// (value, label) of the latest picker an agent or the VA sent, for `/pick`.
     choices: Vec<(String, String)>,
+    /// The bot's latest answer, for `/helpful` and `/unhelpful`.
+    last_answer: Option<i64>,
 }
 
 impl Printer {
@@ -259,6 +319,18 @@ impl Printer {
         } else if !text.is_empty() {
             println!("{text}");
         }
+    }
+
+    fn rated(&self, message_id: i64, helpful: bool) {
+        let said = if helpful {
+            "Thanks: the answer is marked helpful."
+        } else {
+            "Thanks: the answer is marked unhelpful and listed under Knowledge gaps. Type /agent to talk to a human."
+        };
+        self.line(
+            json!({"type": "feedback", "message_id": message_id, "helpful": helpful, "text": said}),
+            &format!("-- {said}"),
+        );
     }
 
     fn system(&self, text: &str) {
@@ -330,6 +402,7 @@ impl Printer {
         }
         match (m.from, &m.answer) {
             (Direction::Bot, Some(a)) => {
+                self.last_answer = Some(m.id);
                 let numbers: Vec<&str> = a.citations.iter().map(|c| c.number.as_str()).collect();
                 let mut text = format!("bot> {}", a.text);
                 for c in &a.citations {
@@ -338,13 +411,20 @@ impl Printer {
                         c.number, c.short_description, c.score, c.link
                     ));
                 }
-                text.push_str(&format!("\n     confidence {:.2}", a.confidence));
+                if a.declined {
+                    text.push_str("\n     (declined: type /agent to talk to a human)");
+                } else {
+                    text.push_str(&format!(
+                        "\n     confidence {:.2} · /helpful or /unhelpful",
+                        a.confidence
+                    ));
+                }
                 let text = terminal_safe(&text);
                 self.line(
                     json!({"type": "bot_answer", "session_id": m.session_id, "message_id": m.id,
                            "text": a.text, "resolution": a.resolution, "citations": numbers,
                            "sources": a.citations, "confidence": a.confidence,
-                           "low_confidence": a.low_confidence}),
+                           "low_confidence": a.low_confidence, "declined": a.declined}),
                     &text,
                 );
             }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args as ClapArgs, Subcommand};
 use supportbot_core::kb::{
-    EvalQuery, RollbackPhase, SearchFilters, SearchHit, SearchRequest, SnippetPart, VersionSummary,
+    RollbackPhase, SearchFilters, SearchHit, SearchRequest, SnippetPart, VersionSummary,
 };
 use supportbot_core::{CoreError, CoreResult, ErrorCode};
 
@@ -19,12 +19,17 @@ pub enum KbCommand {
     /// Search the knowledge base (hybrid BM25 + vector by default). `--json` prints the array
     /// of results.
     Search(SearchArgs),
-    /// Recall@1/5/10 and MRR of BM25, vectors and hybrid on a labelled file:
-    /// `[{"query": "…", "relevant": ["INC…"]}]`.
+    /// Recall@1/5/10 and MRR of BM25, vectors and hybrid, and the bot's answer and decline
+    /// rates, on labelled files: `[{"query": "…", "relevant": ["INC…"]}]` (an entry without
+    /// relevant incidents is an out-of-scope question the bot should decline).
     Eval {
-        /// The labelled queries (JSON).
-        file: PathBuf,
+        /// The labelled queries (JSON); several files are reported one after the other.
+        #[arg(required = true)]
+        file: Vec<PathBuf>,
     },
+    /// Knowledge gaps: questions the bot declined and answers rated unhelpful, grouped by
+    /// similar question, newest first (`question`, `reason`, `count`, `last_asked`).
+    Gaps,
     /// Every version of the knowledge base (syncs and rollbacks), newest first.
     Versions,
     /// What one version added, changed (before → after) and removed.
@@ -105,7 +110,8 @@ pub(crate) fn run(ctx: &Context, cmd: KbCommand) -> CoreResult<()> {
     let json = ctx.out.is_json();
     match cmd {
         KbCommand::Search(args) => search(ctx, &actor, args)?,
-        KbCommand::Eval { file } => eval(ctx, &actor, &file)?,
+        KbCommand::Eval { file } => super::kb_quality::eval(ctx, &actor, &file)?,
+        KbCommand::Gaps => super::kb_quality::gaps(ctx, &actor)?,
         KbCommand::Stats => {
             let s = ctx.core.kb_stats(&actor)?;
             if json {
@@ -457,47 +463,4 @@ fn render_snippet(parts: &[SnippetPart], bold: bool) -> String {
             (true, false) => format!("[{}]", p.text),
         })
         .collect()
-}
-
-fn eval(ctx: &Context, actor: &supportbot_core::Actor, file: &std::path::Path) -> CoreResult<()> {
-    let text = std::fs::read_to_string(file).map_err(|e| {
-        let code = if e.kind() == std::io::ErrorKind::NotFound {
-            ErrorCode::NotFound
-        } else {
-            ErrorCode::Validation
-        };
-        CoreError::new(
-            code,
-            format!(
-                "Cannot read {}: {e}. Give the path of a JSON file of labelled queries.",
-                file.display()
-            ),
-        )
-        .with_field("file", format!("Cannot read {}.", file.display()))
-    })?;
-    let queries: Vec<EvalQuery> = serde_json::from_str(&text).map_err(|e| {
-        let message = format!(
-            "{} is not a JSON array of {{\"query\": \"…\", \"relevant\": [\"INC…\"]}}: {e}.",
-            file.display()
-        );
-        CoreError::new(ErrorCode::Validation, message.clone()).with_field("file", message)
-    })?;
-    let report = ctx.core.kb_eval(actor, &queries)?;
-    if ctx.out.is_json() {
-        ctx.out.json(&report);
-        return Ok(());
-    }
-    println!("{} queries", report.queries);
-    println!("method   recall@1  recall@5  recall@10    MRR");
-    for (name, m) in [
-        ("bm25", report.bm25),
-        ("vector", report.vector),
-        ("hybrid", report.hybrid),
-    ] {
-        println!(
-            "{name:<8} {:>8.3}  {:>8.3}  {:>9.3}  {:>5.3}",
-            m.recall_at_1, m.recall_at_5, m.recall_at_10, m.mrr
-        );
-    }
-    Ok(())
 }

@@ -5,6 +5,7 @@
 mod chat;
 mod integrations;
 mod kb;
+mod kb_quality;
 mod output;
 mod profiles;
 mod secret_input;

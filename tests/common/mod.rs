@@ -30,8 +30,18 @@ impl Drop for Sim {
 impl Sim {
     /// Starts `supportbot sim` on a free port with `incidents` generated incidents.
     pub fn start(incidents: u64) -> Sim {
+        Sim::start_with(&["--incidents", &incidents.to_string()])
+    }
+
+    /// Starts `supportbot sim` on a free port serving the records of `fixture` (a JSON file).
+    pub fn fixture(fixture: &Path) -> Sim {
+        Sim::start_with(&["--fixture", fixture.to_str().expect("a UTF-8 path")])
+    }
+
+    fn start_with(args: &[&str]) -> Sim {
         let mut child = Command::new(BIN)
-            .args(["sim", "--port", "0", "--incidents", &incidents.to_string()])
+            .args(["sim", "--port", "0"])
+            .args(args)
             .stdout(Stdio::piped())
             .spawn()
             .unwrap();
@@ -102,6 +112,29 @@ pub fn cli(dir: &Path, args: &[&str]) -> Output {
         .env("SUPPORTBOT_PROFILE_PASSWORD", ADMIN_PROFILE_PASSWORD)
         .output()
         .expect("run supportbot")
+}
+
+/// `integrations add NAME` for the simulator at `url` (ServiceNow, Basic `admin`), asserting
+/// success; `SUPPORTBOT_PASSWORD` gives the password.
+pub fn add_sim_integration(dir: &Path, name: &str, url: &str) -> Value {
+    json_ok(&cli(
+        dir,
+        &[
+            "integrations",
+            "add",
+            "--name",
+            name,
+            "--kind",
+            "servicenow",
+            "--auth",
+            "basic",
+            "--url",
+            url,
+            "--username",
+            "admin",
+            "--json",
+        ],
+    ))
 }
 
 /// Gives the Admin profile [`ADMIN_PROFILE_PASSWORD`], as adding another profile requires.

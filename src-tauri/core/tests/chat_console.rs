@@ -899,9 +899,10 @@ fn settings_validate_and_need_the_right_role() {
     );
 }
 
-/// With the model: a small knowledge base synced from the simulator gives cited answers.
+/// With the model: a small knowledge base synced from the simulator gives cited answers; an
+/// unhelpful rating and a declined question become knowledge gaps and reach the agent.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_bot_answers_with_citations_from_a_synced_knowledge_base() {
+async fn cited_answers_declines_gaps_and_the_agents_context_from_a_synced_knowledge_base() {
     let mut h = Harness::start(json!({})).await;
     if let Err(e) = h.core.knowledge_base().embedder() {
         if std::env::var("SUPPORTBOT_REQUIRE_MODEL").as_deref() == Ok("1") {
@@ -953,6 +954,69 @@ async fn the_bot_answers_with_citations_from_a_synced_knowledge_base() {
         |e| matches!(e, ChatEvent::Message { message, .. } if message.answer.is_some()),
     )
     .await;
+    // The user says it did not help, then asks what no incident answers: the bot declines.
+    let cited: Vec<String> = answer.citations.iter().map(|c| c.number.clone()).collect();
+    h.svc().feedback(&h.actor, out[1].id, false).unwrap();
+    let out = h
+        .svc()
+        .send(&h.actor, &s.id, "what is on the canteen menu today")
+        .await
+        .unwrap();
+    let declined = out[1].answer.as_ref().unwrap();
+    assert!(
+        declined.declined && declined.citations.is_empty(),
+        "{declined:?}"
+    );
+    // Both show as knowledge gaps, and the statistics count them.
+    let gaps = h.core.kb_gaps(&h.actor).unwrap();
+    let reasons: Vec<(&str, &str)> = gaps
+        .iter()
+        .map(|g| (g.question.as_str(), g.reason.as_str()))
+        .collect();
+    assert!(
+        reasons.contains(&("what is on the canteen menu today", "declined")),
+        "{gaps:?}"
+    );
+    assert!(
+        reasons.contains(&(question.as_str(), "unhelpful")),
+        "{gaps:?}"
+    );
+    // The agent receives why the bot failed: the incidents it showed and its last outcome.
+    h.svc().escalate(&h.actor, &s.id).await.unwrap();
+    h.until_agent_text("couldn't find this in past incidents")
+        .await;
+    let requests = sim_get(&h.sim, "/sim/va/requests").await["result"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let agent = requests.iter().find(|r| r["action"] == "AGENT").unwrap();
+    let context = &agent["context_variables"];
+    assert_eq!(context["cited_incidents"], cited.join(", "), "{context}");
+    assert_eq!(context["bot_outcome"], "declined");
+    let transcript = context["request_transcript"].as_str().unwrap();
+    assert!(
+        transcript.contains(&format!("User: {question}")),
+        "{transcript}"
+    );
+    assert!(transcript.contains("User: what is on the canteen menu today"));
+    assert!(transcript.chars().count() <= 2000);
+    let stats = h.core.chat_stats(&h.actor).unwrap();
+    assert_eq!(
+        (
+            stats.answered,
+            stats.declined,
+            stats.helpful,
+            stats.unhelpful,
+            stats.handed_off
+        ),
+        (1, 1, 0, 1, 1),
+        "{stats:?}"
+    );
+    assert_eq!(
+        stats.deflection_rate,
+        Some(0.0),
+        "no answer was rated helpful"
+    );
 }
 
 // ---- failed webhook deliveries through the service ------------------------------------------

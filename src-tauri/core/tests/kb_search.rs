@@ -715,13 +715,24 @@ async fn eval_metrics_on_a_hand_checked_file() {
     for (bad, field) in [
         (vec![], "queries"),
         (vec![q("  ", &["INC0000001"])], "queries[0].query"),
-        (
-            vec![q("printer", &["INC0000002"]), q("vpn", &[])],
-            "queries[1].relevant",
-        ),
     ] {
         let e = fresh.kb_eval(admin, &bad).unwrap_err();
         assert_eq!(e.code, ErrorCode::Validation);
         assert!(e.fields.contains_key(field), "{field}: {e:?}");
     }
+    // An entry without relevant incidents is an out-of-scope question: only the bot's rates
+    // count it, and a question no incident is close to is declined.
+    let mixed = f
+        .core
+        .kb_eval(
+            admin,
+            &[
+                q("vpn disconnects", &["INC0000001"]),
+                q("what is on the canteen menu today", &[]),
+            ],
+        )
+        .unwrap();
+    assert_eq!((mixed.queries, mixed.out_of_scope), (1, 1));
+    assert_eq!(mixed.bot.out_of_scope_declined, Some(1.0), "{mixed:?}");
+    assert!(mixed.bot.in_scope_declined.is_some());
 }

@@ -6,7 +6,8 @@
 //! - `webhook`: the loopback HTTP server the VA posts its replies to.
 //! - `handoff`: the pure state machine active → waiting → connected → completed | fail | cancelled.
 //! - `store`: chat sessions, transcripts and feedback in SQLite (`owner`: whose session it is).
-//! - `bot`: the knowledge-base bot (answers with citations and a confidence).
+//! - `bot`: the knowledge-base bot (answers with citations and a confidence, or declines).
+//! - `outcomes`: what the bot did with each question: knowledge gaps and chat statistics.
 //! - `identity`: the user's e-mail and time zone as requests carry them.
 //! - `image`: loads an agent's image on request (own sessions' URLs only, capped, raster only).
 //! - `sanitize`: OutputHtml allow-list (ammonia) and plain-text rendering of body elements.
@@ -20,6 +21,7 @@ pub mod console;
 pub mod handoff;
 pub mod identity;
 pub mod image;
+pub mod outcomes;
 mod owner;
 pub mod sanitize;
 pub mod settings;

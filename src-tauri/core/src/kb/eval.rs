@@ -12,6 +12,12 @@
 //!   0 when none is in the top 10 (MRR@10).
 //!
 //! Incident numbers are compared ignoring case and surrounding spaces.
+//!
+//! Entries without relevant incidents are **out of scope**: questions no incident answers.
+//! With or without them, each question is also put to the knowledge-base bot
+//! ([`crate::chat::bot::answer`]) and the report gives its rates: in-scope questions answered
+//! with a relevant incident among the citations, in-scope questions declined, out-of-scope
+//! questions declined.
 
 use std::collections::{HashMap, HashSet};
 
@@ -31,8 +37,34 @@ const EVAL_K: usize = 10;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EvalQuery {
     pub query: String,
-    /// Numbers of the incidents that answer it.
+    /// Numbers of the incidents that answer it; none for an out-of-scope question.
+    #[serde(default)]
     pub relevant: Vec<String>,
+}
+
+impl EvalQuery {
+    /// The relevant incident numbers, normalised; empty for an out-of-scope question.
+    fn relevant_numbers(&self) -> HashSet<String> {
+        self.relevant
+            .iter()
+            .map(|r| normalise(r))
+            .filter(|r| !r.is_empty())
+            .collect()
+    }
+}
+
+/// What the bot did with the questions (rates in [0, 1]; `None` without such questions).
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct BotRates {
+    /// In-scope questions answered (not declined) citing at least one relevant incident.
+    pub answered_relevant: Option<f64>,
+    /// In-scope questions declined.
+    pub in_scope_declined: Option<f64>,
+    /// Out-of-scope questions declined.
+    pub out_of_scope_declined: Option<f64>,
+    /// Median confidence of in-scope and of out-of-scope questions.
+    pub median_confidence_in_scope: Option<f64>,
+    pub median_confidence_out_of_scope: Option<f64>,
 }
 
 /// Averages over the queries; see the module documentation for the definitions.
@@ -49,10 +81,16 @@ pub struct Metrics {
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct EvalReport {
+    /// In-scope queries (the retrieval metrics average over these).
     pub queries: usize,
+    /// Out-of-scope queries (only the bot's rates use them).
+    #[serde(default)]
+    pub out_of_scope: usize,
     pub bm25: Metrics,
     pub vector: Metrics,
     pub hybrid: Metrics,
+    #[serde(default)]
+    pub bot: BotRates,
 }
 
 impl Core {
@@ -77,15 +115,6 @@ impl Core {
                     format!("Query {} : {}", i + 1, e.message),
                 )
             })?;
-            if q.relevant.iter().all(|r| r.trim().is_empty()) {
-                return Err(invalid(
-                    &format!("queries[{i}].relevant"),
-                    format!(
-                        "Query {} (\"{text}\") lists no relevant incident numbers.",
-                        i + 1
-                    ),
-                ));
-            }
             texts.push(text);
         }
         let vectors = self.knowledge_base().embedder()?.embed(&texts)?;
@@ -93,13 +122,13 @@ impl Core {
         let n = candidates(EVAL_K);
 
         let mut sums: HashMap<SearchMethod, Metrics> = HashMap::new();
+        let mut in_scope = 0usize;
         for ((q, text), vector) in queries.iter().zip(&texts).zip(&vectors) {
-            let relevant: HashSet<String> = q
-                .relevant
-                .iter()
-                .map(|r| normalise(r))
-                .filter(|r| !r.is_empty())
-                .collect();
+            let relevant = q.relevant_numbers();
+            if relevant.is_empty() {
+                continue;
+            }
+            in_scope += 1;
             let conn = self.db().conn();
             let lists = Lists::fetch(
                 &conn,
@@ -140,7 +169,7 @@ impl Core {
                 sum.mrr += m.mrr;
             }
         }
-        let count = queries.len() as f64;
+        let count = in_scope.max(1) as f64;
         let mean = |m: SearchMethod| {
             let s = sums.get(&m).copied().unwrap_or_default();
             Metrics {
@@ -151,12 +180,69 @@ impl Core {
             }
         };
         Ok(EvalReport {
-            queries: queries.len(),
+            queries: in_scope,
+            out_of_scope: queries.len() - in_scope,
+            bot: self.bot_rates(actor, queries)?,
             bm25: mean(SearchMethod::Bm25),
             vector: mean(SearchMethod::Vector),
             hybrid: mean(SearchMethod::Hybrid),
         })
     }
+}
+
+impl Core {
+    /// Puts every question to the bot and measures its rates (see the module docs).
+    fn bot_rates(&self, actor: &Actor, queries: &[EvalQuery]) -> CoreResult<BotRates> {
+        let mut answered_relevant = Vec::new();
+        let mut declined_in = Vec::new();
+        let mut declined_out = Vec::new();
+        let mut conf_in = Vec::new();
+        let mut conf_out = Vec::new();
+        for q in queries {
+            let relevant = q.relevant_numbers();
+            let answer = crate::chat::bot::answer(self, actor, &q.query)?;
+            let confidence = f64::from(answer.confidence);
+            if relevant.is_empty() {
+                declined_out.push(answer.declined);
+                conf_out.push(confidence);
+            } else {
+                declined_in.push(answer.declined);
+                conf_in.push(confidence);
+                answered_relevant.push(
+                    !answer.declined
+                        && answer
+                            .citations
+                            .iter()
+                            .any(|c| relevant.contains(&normalise(&c.number))),
+                );
+            }
+        }
+        Ok(BotRates {
+            answered_relevant: rate(&answered_relevant),
+            in_scope_declined: rate(&declined_in),
+            out_of_scope_declined: rate(&declined_out),
+            median_confidence_in_scope: median(conf_in),
+            median_confidence_out_of_scope: median(conf_out),
+        })
+    }
+}
+
+/// The share of `true`s; `None` for none at all.
+fn rate(flags: &[bool]) -> Option<f64> {
+    (!flags.is_empty()).then(|| flags.iter().filter(|f| **f).count() as f64 / flags.len() as f64)
+}
+
+fn median(mut values: Vec<f64>) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_by(f64::total_cmp);
+    let mid = values.len() / 2;
+    Some(if values.len() % 2 == 0 {
+        (values[mid - 1] + values[mid]) / 2.0
+    } else {
+        values[mid]
+    })
 }
 
 /// One query's metrics from which of its top hits are relevant (`found[i]` for rank i + 1).

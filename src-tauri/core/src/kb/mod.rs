@@ -27,12 +27,13 @@ pub use check::{KbCheck, RebuildProgress, RebuildReport};
 pub use rollback::{RollbackPhase, RollbackProgress};
 pub use versions::{FieldDiff, SkippedRecord, VersionChange, VersionDetail, VersionSummary};
 mod prune;
+pub mod relevance;
 pub mod search;
 pub use search::{
     FacetIntegration, Facets, SearchFilters, SearchHit, SearchMethod, SearchRequest, SearchResults,
-    SnippetPart,
+    SnippetPart, SnippetSource,
 };
 pub mod eval;
 pub mod incident;
-pub use eval::{EvalQuery, EvalReport, Metrics};
+pub use eval::{BotRates, EvalQuery, EvalReport, Metrics};
 pub use incident::IncidentDetail;

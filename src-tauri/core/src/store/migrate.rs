@@ -22,6 +22,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
         9,
         include_str!("../../migrations/0009_chat_session_details.sql"),
     ),
+    (10, include_str!("../../migrations/0010_bot_answers.sql")),
 ];
 
 /// The schema version this build writes.

@@ -128,6 +128,7 @@ async fn integration(
                 .pointer("/intent/id")
                 .and_then(Value::as_str)
                 .map(str::to_owned),
+            context_variables: request.get("contextVariables").cloned(),
             at: format_sn(now_utc()),
         });
     }

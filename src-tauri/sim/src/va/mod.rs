@@ -145,6 +145,8 @@ pub struct Received {
     pub text: Option<String>,
     /// `intent.id`, when given.
     pub intent: Option<String>,
+    /// `contextVariables`, when given (an AGENT request's context for the agent).
+    pub context_variables: Option<Value>,
     pub at: String,
 }
 

@@ -235,9 +235,27 @@ pub(super) fn respond(
             let topic = request
                 .pointer("/contextVariables/request_topic")
                 .and_then(Value::as_str);
+            // What the bot already tried, so the user is not asked to repeat it.
+            let context = |key: &str| {
+                request
+                    .pointer(&format!("/contextVariables/{key}"))
+                    .and_then(Value::as_str)
+                    .filter(|v| !v.is_empty())
+            };
+            let tried = match (context("bot_outcome"), context("cited_incidents")) {
+                (Some("declined"), _) => {
+                    " The bot couldn't find this in past incidents, so let's work it out together."
+                        .to_owned()
+                }
+                (Some("unhelpful"), Some(cited)) => {
+                    format!(" I see the bot's suggestion ({cited}) didn't help.")
+                }
+                (_, Some(cited)) => format!(" I can see the bot pointed you to {cited}."),
+                _ => String::new(),
+            };
             let greeting = match (topic, text.trim()) {
                 (Some(topic), _) => format!(
-                    "Hi, this is {first_name}. I see you need help with {topic}. How can I help?"
+                    "Hi, this is {first_name}. I see you need help with {topic}.{tried} How can I help?"
                 ),
                 (None, t) if !t.is_empty() && !wants_agent_text(t) => {
                     format!("Hi, this is {first_name}. You wrote \"{t}\"; let me take a look.")

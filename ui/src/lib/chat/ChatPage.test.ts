@@ -37,6 +37,7 @@ const answer = msg(2, {
     citations: [{ number: 'INC0010001', short_description: 'VPN drops', link: 'https://x.example/1', score: 0.03 }],
     confidence: 0.8,
     low_confidence: false,
+    declined: false,
   },
 });
 
@@ -65,6 +66,26 @@ describe('ChatPage', () => {
     await user.click(within(bot).getByTestId('feedback-no'));
     expect(api.chatFeedback).toHaveBeenCalledWith(2, false);
     expect(await screen.findByTestId('feedback-thanks')).toHaveTextContent('noted');
+  });
+
+  it('shows a declined answer apart, with nothing cited and the hand-off inside it', async () => {
+    const user = userEvent.setup();
+    const declined = msg(2, {
+      from: 'bot',
+      text: "I couldn't find this in past incidents. Talk to a human?",
+      answer: { text: "I couldn't find this in past incidents. Talk to a human?", resolution: null, citations: [], confidence: 0.08, low_confidence: true, declined: true },
+    });
+    vi.mocked(api.chatSend).mockResolvedValue([msg(1, { text: 'what is on the canteen menu today' }), declined]);
+    vi.mocked(api.chatEscalate).mockResolvedValue(session({ state: 'waiting' }));
+    render(ChatPage);
+    await user.type(await screen.findByTestId('chat-input'), 'what is on the canteen menu today{Enter}');
+    const box = await screen.findByTestId('bot-declined');
+    expect(box).toHaveTextContent('No matching past incident');
+    expect(box).toHaveTextContent("I couldn't find this in past incidents. Talk to a human?");
+    expect(screen.queryByTestId('bot-answer')).not.toBeInTheDocument();
+    expect(within(box).queryByTestId('citation')).not.toBeInTheDocument();
+    await user.click(within(box).getByTestId('declined-escalate'));
+    expect(api.chatEscalate).toHaveBeenCalledWith('s1');
   });
 
   it('keeps the draft and shows the error when sending fails', async () => {

@@ -77,7 +77,8 @@ export function answerableId(session: ChatSession): number | null {
   return null;
 }
 
-/** Confidence as words, so a number is never the only signal. */
+/** Confidence as words, so a number is never the only signal (the core's bands: unsure under
+ * 0.7, declined under 0.3). */
 export function confidenceLabel(c: number): 'High' | 'Medium' | 'Low' {
-  return c >= 0.7 ? 'High' : c >= 0.45 ? 'Medium' : 'Low';
+  return c >= 0.7 ? 'High' : c >= 0.3 ? 'Medium' : 'Low';
 }

@@ -146,20 +146,24 @@ export function chatHandlers(emit: (e: ChatEvent) => void) {
     ],
   };
 
-  const botAnswer = (text: string): ChatMessage =>
-    message('bot', {
-      text: 'The closest past incidents were solved like this:',
-      answer: {
-        text: 'The closest past incidents were solved like this:',
-        resolution: 'Updated the VPN client to 5.2 and disabled IPv6 on the adapter; the connection has been stable since.',
-        citations: [
-          { number: 'INC0010001', short_description: 'VPN disconnects every few minutes', link: 'https://acme.service-now.com/incident.do?sys_id=1', score: 0.033 },
-          { number: 'INC0010009', short_description: 'VPN drops on hotel Wi-Fi', link: 'https://acme.service-now.com/incident.do?sys_id=9', score: 0.031 },
-        ],
-        confidence: /vpn|network|disconnect/i.test(text) ? 0.82 : 0.31,
-        low_confidence: !/vpn|network|disconnect/i.test(text),
-      },
+  const botAnswer = (text: string): ChatMessage => {
+    const known = /vpn|network|disconnect/i.test(text);
+    return message('bot', {
+      text: known ? 'This looks like INC0010001 ("VPN disconnects every few minutes"). What fixed it there: Updated the VPN client to 5.2 and disabled IPv6 on the adapter; the connection has been stable since.' : "I couldn't find this in past incidents. Talk to a human?",
+      answer: known
+        ? {
+            text: 'This looks like INC0010001 ("VPN disconnects every few minutes"). What fixed it there: Updated the VPN client to 5.2 and disabled IPv6 on the adapter; the connection has been stable since.',
+            resolution: 'Updated the VPN client to 5.2 and disabled IPv6 on the adapter; the connection has been stable since.',
+            citations: [
+              { number: 'INC0010001', short_description: 'VPN disconnects every few minutes', link: 'https://acme.service-now.com/incident.do?sys_id=1', score: 0.033 },
+            ],
+            confidence: 0.82,
+            low_confidence: false,
+            declined: false,
+          }
+        : { text: "I couldn't find this in past incidents. Talk to a human?", resolution: null, citations: [], confidence: 0.12, low_confidence: true, declined: true },
     });
+  };
 
   const current = () => session ?? (session = fresh());
   let settings: ChatSettings = defaultChatSettings();

@@ -195,7 +195,9 @@ export function kbHandlers(need: (perm: 'integration.view' | 'integration.sync' 
           bm25_rank: rank + 1,
           vector_rank: rank + 2,
           similarity: 0.4 + score / 2,
-          snippet: snippet(i.resolution, terms),
+          relevance: 1 / (1 + Math.exp(-16.8 * (0.4 + score / 2 - 0.485))),
+          snippet: snippet(i.state === 'In Progress' ? i.short_description : i.resolution, terms),
+          snippet_source: i.state === 'In Progress' ? ('description' as const) : ('resolution' as const),
         }));
       return { hits, took_ms: 11.4, method: req.method ?? 'hybrid' };
     },

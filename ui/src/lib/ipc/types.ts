@@ -31,7 +31,7 @@ export type SearchMethod = "hybrid" | "bm25" | "vector";
 export interface SearchFilters { integration_id?: number | null; priority?: string | null; category?: string | null; state?: string | null; from?: string | null; to?: string | null }
 export interface SearchRequest { query: string; k?: number /* 1..=100, default 10 */; method?: SearchMethod; filters?: SearchFilters }
 export interface SnippetPart { text: string; hit: boolean } // hit = matched a query term: shown highlighted
-export interface SearchHit { incident_id: number; number: string; short_description: string; integration: string; integration_id: number; priority: string; category: string; state: string; opened_at: string | null; resolved_at: string | null; link: string; close_code: string | null; score: number /* RRF score for hybrid */; bm25_rank: number | null; vector_rank: number | null; similarity: number | null; snippet: SnippetPart[] }
+export interface SearchHit { incident_id: number; number: string; short_description: string; integration: string; integration_id: number; priority: string; category: string; state: string; opened_at: string | null; resolved_at: string | null; link: string; close_code: string | null; score: number /* ranking score: weighted RRF (hybrid), BM25 or cosine; not for display */; bm25_rank: number | null; vector_rank: number | null; similarity: number | null; /** 0..1, calibrated: how often a match this close was right on labelled questions; null for keyword-only searches */ relevance: number | null; snippet: SnippetPart[]; snippet_source: "resolution" | "description" }
 export interface SearchResults { hits: SearchHit[]; took_ms: number; method: SearchMethod }
 export interface Facets { integrations: { id: number; name: string }[]; priorities: string[]; categories: string[]; states: string[] }
 /** Every synced field of one incident (core `kb::IncidentDetail`). Dates are RFC 3339 / as the source gave them. */
@@ -53,7 +53,8 @@ export type ChatMode = "simulated" | "real";
 /** The LiveChat handoff spec's handoff state machine. */
 export type HandoffState = "active" | "waiting" | "connected" | "completed" | "fail" | "cancelled";
 export interface Citation { incident_id?: number | null /* the incident detail view's key */; number: string; short_description: string; link: string; score: number }
-export interface BotAnswer { text: string; resolution: string | null; citations: Citation[]; confidence: number /* 0..1 */; low_confidence: boolean }
+/** declined: no good answer in the knowledge base; nothing is cited and a human is offered. */
+export interface BotAnswer { text: string; resolution: string | null; citations: Citation[]; confidence: number /* 0..1, calibrated */; low_confidence: boolean; declined: boolean }
 export interface AgentInfo { name: string | null; avatar: string | null }
 export type ChatFrom = "user" | "bot" | "agent" | "system";
 export interface ChatAttachment { file_name: string; content_type: string; size: number }

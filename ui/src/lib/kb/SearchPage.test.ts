@@ -27,6 +27,8 @@ const hit = (over: Partial<SearchHit> = {}): SearchHit => ({
   bm25_rank: 1,
   vector_rank: 2,
   similarity: 0.71,
+  relevance: 0.82,
+  snippet_source: 'resolution',
   snippet: [
     { text: 'Updated the ', hit: false },
     { text: 'VPN', hit: true },
@@ -57,7 +59,7 @@ describe('SearchPage', () => {
 
   it('searches and shows number, title, highlighted resolution, score and ranks', async () => {
     const user = userEvent.setup();
-    vi.mocked(api.kbSearch).mockResolvedValue({ hits: [hit(), hit({ incident_id: 2, number: 'INC0010002', bm25_rank: null })], took_ms: 12.2, method: 'hybrid' });
+    vi.mocked(api.kbSearch).mockResolvedValue({ hits: [hit(), hit({ incident_id: 2, number: 'INC0010002', bm25_rank: null, relevance: 0.4, state: 'In Progress', close_code: null, snippet_source: 'description' })], took_ms: 12.2, method: 'hybrid' });
     render(SearchPage);
     await user.type(await screen.findByTestId('kb-query'), 'my vpn keeps dropping');
     await user.click(screen.getByTestId('kb-search'));
@@ -67,9 +69,16 @@ describe('SearchPage', () => {
     const first = hits[0];
     expect(within(first).getByTestId('kb-hit-title')).toHaveTextContent('VPN disconnects every few minutes');
     expect(within(first).getByTestId('kb-hit-snippet').querySelector('mark')).toHaveTextContent('VPN');
-    expect(within(first).getByTestId('kb-hit-score')).toHaveTextContent('0.033');
+    // A relevance a person can read, never the raw fusion score.
+    expect(within(first).getByTestId('kb-hit-score')).toHaveTextContent('Strong match · 82%');
+    expect(first).not.toHaveTextContent('0.033');
+    expect(within(first).getByTestId('kb-hit-snippet')).toHaveTextContent('Solved (Permanently):');
     expect(within(first).getByRole('link', { name: 'INC0010001' })).toHaveAttribute('href', 'https://acme.service-now.com/incident.do?sys_id=1');
     expect(hits[1]).toHaveTextContent('no keyword match');
+    expect(within(hits[1]).getByTestId('kb-hit-score')).toHaveTextContent('Possible match · 40%');
+    // An open incident's description is never labelled as its resolution.
+    expect(within(hits[1]).getByTestId('kb-hit-snippet')).toHaveTextContent('Description (not resolved yet):');
+    expect(within(hits[1]).getByTestId('kb-hit-snippet')).not.toHaveTextContent('Resolution');
     expect(screen.getByTestId('kb-results-summary')).toHaveTextContent('2 best matches for “my vpn keeps dropping” in 500 incidents');
   });
 

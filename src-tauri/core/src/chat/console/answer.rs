@@ -1,4 +1,5 @@
-//! The knowledge-base bot's reply to a typed question, stored and published as a message.
+//! The knowledge-base bot's reply to a typed question, stored and published as a message, and
+//! its outcome recorded (answered or declined, confidence, citations).
 
 use std::sync::Arc;
 
@@ -6,9 +7,9 @@ use serde_json::json;
 
 use super::{ChatMessage, Inner};
 use crate::access::Actor;
-use crate::chat::bot;
 use crate::chat::handoff::State;
 use crate::chat::store::{self as chat_store, Direction, Session};
+use crate::chat::{bot, outcomes};
 use crate::error::{CoreError, CoreResult};
 
 impl Inner {
@@ -30,7 +31,21 @@ impl Inner {
             Ok(answer) => {
                 let body = serde_json::to_value(&answer)
                     .map_err(|e| CoreError::internal(e.to_string()))?;
-                chat_store::add_local(&conn, session.id, Direction::Bot, "bot_answer", &body)?
+                let id =
+                    chat_store::add_local(&conn, session.id, Direction::Bot, "bot_answer", &body)?;
+                // What the bot did with the question: the Knowledge gaps and chat statistics.
+                outcomes::record(
+                    &conn,
+                    id,
+                    session.id,
+                    &outcomes::Outcome {
+                        question: text,
+                        declined: answer.declined,
+                        confidence: answer.confidence,
+                        cited: answer.citations.iter().map(|c| c.number.clone()).collect(),
+                    },
+                )?;
+                id
             }
             Err(e) => {
                 tracing::warn!(

@@ -1,23 +1,15 @@
 //! Handing the conversation to a human: when the user asks for one, the AGENT request, and the
-//! context (topic, on whose behalf, transcript) the agent receives with it.
+//! context (`context`) the agent receives with it.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
-
-use serde_json::{json, Value};
 
 use super::{capitalise, refused, ChatConsole, ChatMessage, ChatSession, Inner, Live};
 use crate::access::{Actor, Permission};
 use crate::chat::handoff::{Event, State};
-use crate::chat::sanitize::body_text;
-use crate::chat::store::{self as chat_store, Direction, Session};
+use crate::chat::store::{self as chat_store, Session};
 use crate::chat::va::model::Action;
 use crate::clock::now_rfc3339;
 use crate::error::CoreResult;
-
-/// Transcript lines handed to the agent on escalation, and their total size.
-const TRANSCRIPT_LINES: usize = 12;
-const TRANSCRIPT_CHARS: usize = 2000;
 
 /// "agent", "/agent", "human", "talk to a human" (and a few variants), whole message, any case.
 pub fn wants_agent(text: &str) -> bool {
@@ -82,74 +74,13 @@ impl Inner {
         )?];
         live.notice = out[0].text.clone();
         let mut request = self.request(session, Some(Action::Agent), "Live Agent Support.", true);
-        request.context_variables = self.context(session)?;
+        request.context_variables = {
+            let conn = self.core.db().conn();
+            super::context::for_agent(&chat_store::messages(&conn, session.id)?, session)
+        };
         out.extend(self.effects(session, live, &effects)?);
         out.extend(self.post(session, live, request).await?);
         Ok(out)
-    }
-
-    /// contextVariables of an escalation: the topic (the user's last question), on whose
-    /// behalf, and a short transcript so the agent need not ask again.
-    fn context(&self, session: &Session) -> CoreResult<BTreeMap<String, Value>> {
-        let messages = {
-            let conn = self.core.db().conn();
-            chat_store::messages(&conn, session.id)?
-        };
-        let mut lines = Vec::new();
-        let mut topic = None;
-        for m in &messages {
-            let line = match (m.direction, m.kind.as_str()) {
-                (Direction::User, "text") => {
-                    let t = m.body["text"].as_str().unwrap_or_default();
-                    if !wants_agent(t) {
-                        topic = Some(t.to_owned());
-                    }
-                    format!("User: {t}")
-                }
-                (Direction::User, "secure") => format!("User: {}", chat_store::SECURE_PLACEHOLDER),
-                (Direction::User, "va_action") => {
-                    format!("User: ({})", m.body["text"].as_str().unwrap_or_default())
-                }
-                (Direction::Bot, "bot_answer") => {
-                    format!("Bot: {}", m.body["text"].as_str().unwrap_or_default())
-                }
-                (_, "va_payload") => {
-                    let text = body_text(
-                        m.body["body"]
-                            .as_array()
-                            .map(Vec::as_slice)
-                            .unwrap_or_default(),
-                    )
-                    .join(" ");
-                    if text.is_empty() {
-                        continue;
-                    }
-                    format!("VA: {text}")
-                }
-                _ => continue,
-            };
-            lines.push(line);
-        }
-        let start = lines.len().saturating_sub(TRANSCRIPT_LINES);
-        let mut transcript = lines[start..].join("\n");
-        if transcript.chars().count() > TRANSCRIPT_CHARS {
-            let skip = transcript.chars().count() - TRANSCRIPT_CHARS;
-            transcript = format!("…{}", transcript.chars().skip(skip).collect::<String>());
-        }
-        let topic: String = topic
-            .unwrap_or_else(|| "General support".into())
-            .chars()
-            .take(100)
-            .collect();
-        let on_behalf = session
-            .email_id
-            .clone()
-            .unwrap_or_else(|| session.user_id.clone());
-        Ok(BTreeMap::from([
-            ("request_topic".to_owned(), json!(topic)),
-            ("request_on_behalf_of".to_owned(), json!(on_behalf)),
-            ("request_transcript".to_owned(), json!(transcript)),
-        ]))
     }
 }
 

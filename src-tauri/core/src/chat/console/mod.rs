@@ -28,6 +28,7 @@
 //!   Settings > Chat (env overrides), a client rebuilt when the settings revision changes.
 
 mod answer;
+mod context;
 mod dto;
 mod escalation;
 mod inbound;

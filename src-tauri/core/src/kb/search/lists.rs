@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use rusqlite::types::Value;
 use rusqlite::{params_from_iter, Connection};
 
-use super::{FilterSql, SearchMethod, RRF_K};
+use super::{FilterSql, SearchMethod, BM25_WEIGHT, RRF_K};
 use crate::error::CoreResult;
 use crate::kb::store::blob_to_vector;
 use crate::kb::{KnowledgeBase, VectorIndex};
@@ -80,7 +80,7 @@ impl Lists {
     }
 }
 
-/// Reciprocal rank fusion of two rankings. Ties (equal fused scores, e.g. #1 in one list only
+/// Weighted reciprocal rank fusion of two rankings ([`RRF_K`], [`BM25_WEIGHT`]). Ties (equal fused scores, e.g. #1 in one list only
 /// versus #1 in the other only) go to the hit with the better single rank, then the better
 /// vector rank (the list that understands paraphrases), then the lower incident id.
 pub(crate) fn fuse(bm25: &[i64], vector: &[i64]) -> Vec<(i64, f64)> {
@@ -90,7 +90,7 @@ pub(crate) fn fuse(bm25: &[i64], vector: &[i64]) -> Vec<(i64, f64)> {
         vector: usize,
     }
     let mut fused: HashMap<i64, Entry> = HashMap::new();
-    for (list, is_vector) in [(bm25, false), (vector, true)] {
+    for (list, is_vector, weight) in [(bm25, false, BM25_WEIGHT), (vector, true, 1.0)] {
         for (index, id) in list.iter().enumerate() {
             let rank = index + 1;
             let e = fused.entry(*id).or_insert(Entry {
@@ -98,7 +98,7 @@ pub(crate) fn fuse(bm25: &[i64], vector: &[i64]) -> Vec<(i64, f64)> {
                 best: usize::MAX,
                 vector: usize::MAX,
             });
-            e.score += 1.0 / (RRF_K + rank as f64);
+            e.score += weight / (RRF_K + rank as f64);
             e.best = e.best.min(rank);
             if is_vector {
                 e.vector = rank;
@@ -114,6 +114,55 @@ pub(crate) fn fuse(bm25: &[i64], vector: &[i64]) -> Vec<(i64, f64)> {
             .then(a_id.cmp(b_id))
     });
     out.into_iter().map(|(id, e)| (id, e.score)).collect()
+}
+
+/// Incidents whose number the query types (`INC0010001`, `IT-42`, any case) among the
+/// filtered ones, in the order typed. The fusion weighs keywords lightly, so a typed number
+/// is put first here rather than left to BM25's number column to win.
+pub(crate) fn typed_numbers(
+    conn: &Connection,
+    query: &str,
+    filters: &FilterSql,
+) -> CoreResult<Vec<i64>> {
+    let mut ids = Vec::new();
+    let tokens = query
+        .split(|c: char| c.is_whitespace() || ",;()[]{}\"'".contains(c))
+        .map(|t| t.trim_matches(|c: char| !c.is_alphanumeric()))
+        .filter(|t| {
+            (4..=40).contains(&t.len())
+                && t.chars().any(|c| c.is_ascii_digit())
+                && t.chars().any(|c| c.is_alphabetic())
+        })
+        .take(8);
+    let sql = format!(
+        "SELECT inc.id FROM incidents inc WHERE inc.number = ? AND {} ORDER BY inc.id",
+        filters.condition
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    for token in tokens {
+        let mut params = vec![Value::Text(token.to_uppercase())];
+        params.extend(filters.params.iter().cloned());
+        let found = stmt
+            .query_map(params_from_iter(params), |r| r.get::<_, i64>(0))?
+            .collect::<rusqlite::Result<Vec<i64>>>()?;
+        for id in found {
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+    }
+    Ok(ids)
+}
+
+/// `ranked` with `first` moved to the front (those not in it added), scores kept in order.
+pub(crate) fn pin_first(ranked: Vec<(i64, f64)>, first: &[i64]) -> Vec<(i64, f64)> {
+    if first.is_empty() {
+        return ranked;
+    }
+    let top = ranked.first().map_or(1.0, |(_, s)| *s);
+    let mut out: Vec<(i64, f64)> = first.iter().map(|id| (*id, top)).collect();
+    out.extend(ranked.into_iter().filter(|(id, _)| !first.contains(id)));
+    out
 }
 
 /// The `n` best BM25 matches of `fts` among the filtered incidents: `(id, -bm25)` so that

@@ -65,6 +65,16 @@ pub(crate) fn words(text: &str) -> Vec<String> {
     out
 }
 
+/// The distinct words of `text` that carry a topic (no stop words), in order.
+pub(crate) fn content_words(text: &str) -> Vec<String> {
+    let mut seen = HashSet::new();
+    words(text)
+        .into_iter()
+        .filter(|w| !STOP_WORDS.contains(&w.as_str()))
+        .filter(|w| seen.insert(w.clone()))
+        .collect()
+}
+
 /// The FTS5 query for `text`: its distinct non-stop words, each a quoted string, OR-ed; `None`
 /// when it has no words. Only letters and digits are ever inside the quotes, so nothing the
 /// user types can be FTS syntax. When every word is a stop word ("how do I"), they are used

@@ -8,7 +8,7 @@ use rusqlite::types::Value;
 use rusqlite::Connection;
 
 use super::lists::dot;
-use super::{Lists, SearchHit, SnippetPart};
+use super::{Lists, SearchHit, SnippetPart, SnippetSource};
 use crate::error::CoreResult;
 use crate::kb::store::blob_to_vector;
 
@@ -78,7 +78,7 @@ pub(super) fn hydrate(
         let embedding: Option<Vec<u8>> = r.get(14)?;
         let (resolution_snippet, description_snippet) =
             snippets.get(&id).cloned().unwrap_or((None, None));
-        let snippet = choose_snippet(
+        let (snippet, snippet_source) = choose_snippet(
             &resolution,
             &description,
             resolution_snippet,
@@ -111,7 +111,9 @@ pub(super) fn hydrate(
                 bm25_rank: bm25_rank.get(&id).copied(),
                 vector_rank: vector_rank.get(&id).map(|(rank, _)| *rank),
                 similarity,
+                relevance: similarity.map(crate::kb::relevance::relevance),
                 snippet,
+                snippet_source,
             },
         );
     }
@@ -156,27 +158,27 @@ fn fts_snippets(
 }
 
 /// The resolution's snippet when it has a hit; else the start of the resolution; with no
-/// resolution (open incidents), the description's snippet or start.
+/// resolution (open incidents), the description's snippet or start, said to be that.
 fn choose_snippet(
     resolution: &str,
     description: &str,
     resolution_snippet: Option<String>,
     description_snippet: Option<String>,
-) -> Vec<SnippetPart> {
+) -> (Vec<SnippetPart>, SnippetSource) {
     let with_hit = |s: Option<String>| {
         s.map(|s| parse_snippet(&s))
             .filter(|parts| parts.iter().any(|p| p.hit))
     };
     if let Some(parts) = with_hit(resolution_snippet) {
-        return parts;
+        return (parts, SnippetSource::Resolution);
     }
     if !resolution.trim().is_empty() {
-        return leading_words(resolution);
+        return (leading_words(resolution), SnippetSource::Resolution);
     }
     if let Some(parts) = with_hit(description_snippet) {
-        return parts;
+        return (parts, SnippetSource::Description);
     }
-    leading_words(description)
+    (leading_words(description), SnippetSource::Description)
 }
 
 /// Splits snippet() output at the hit markers; whitespace runs become single spaces.
