@@ -4,6 +4,7 @@ use supportbot_core::kb::{
     Facets, IncidentDetail, KbCheck, KbStats, RebuildProgress, RebuildReport, RollbackProgress,
     SearchRequest, SearchResults, VersionDetail, VersionSummary,
 };
+use supportbot_core::chat::outcomes::{ChatStats, KnowledgeGap};
 use supportbot_core::CoreError;
 use tauri::ipc::Channel;
 use tauri::State;
@@ -31,6 +32,20 @@ pub async fn kb_search(
 pub async fn kb_facets(state: State<'_, AppState>) -> Result<Facets, CoreError> {
     let (core, actor) = state.acting().await?;
     blocking(move || core.kb_facets(&actor)).await
+}
+
+/// Knowledge gaps: what the bot declined and answers rated unhelpful, grouped, newest first.
+#[tauri::command]
+pub async fn kb_gaps(state: State<'_, AppState>) -> Result<Vec<KnowledgeGap>, CoreError> {
+    let (core, actor) = state.acting().await?;
+    blocking(move || core.kb_gaps(&actor)).await
+}
+
+/// What the bot did with the questions (shown with the Knowledge gaps).
+#[tauri::command]
+pub async fn chat_stats(state: State<'_, AppState>) -> Result<ChatStats, CoreError> {
+    let (core, actor) = state.acting().await?;
+    blocking(move || core.chat_stats(&actor)).await
 }
 
 /// The incident detail view: every synced field of one incident, by its knowledge-base id.
