@@ -70,7 +70,18 @@ async fn search_from_the_page(c: &Client) {
         .await
         .unwrap()
         .unwrap_or_default();
-    assert!(score.trim().parse::<f64>().unwrap() > 0.0, "{score}");
+    // A relevance a person reads ("Strong match · 87%"), never a raw fusion score.
+    let percent: f64 = score
+        .trim()
+        .rsplit(' ')
+        .next()
+        .and_then(|p| p.strip_suffix('%'))
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("a percentage: {score}"));
+    assert!(
+        score.contains("match") && (0.0..=100.0).contains(&percent),
+        "{score}"
+    );
     // A filter narrows the list at once.
     let priority = el(c, r#"[data-testid="filter-priority"] option:nth-child(2)"#).await;
     let wanted = priority.prop("value").await.unwrap().unwrap_or_default();
@@ -369,6 +380,45 @@ async fn chat_with_the_bot_and_an_agent(c: &Client) {
         "completed",
     )
     .await;
+    declined_and_the_knowledge_gaps(c).await;
+}
+
+/// A question no incident answers is declined visibly (nothing cited, the hand-off inside),
+/// and shows up under Knowledge > Knowledge gaps with the chat figures.
+async fn declined_and_the_knowledge_gaps(c: &Client) {
+    click(c, r#"[data-testid="chat-new"]"#).await;
+    type_into(
+        c,
+        r#"[data-testid="chat-input"]"#,
+        "what is on the canteen menu today",
+    )
+    .await;
+    click(c, r#"[data-testid="chat-send"]"#).await;
+    let declined = text_contains(
+        c,
+        r#"[data-testid="bot-declined"]"#,
+        "couldn't find this in past incidents",
+    )
+    .await;
+    assert!(declined.contains("No matching past incident"), "{declined}");
+    assert!(declined.contains("Talk to a human"), "{declined}");
+    el(
+        c,
+        r#"[data-testid="bot-declined"] [data-testid="declined-escalate"]"#,
+    )
+    .await;
+    screenshot(c, "e2e-chat-declined.png").await;
+    click(c, r#"[data-testid="nav-kb-gaps"]"#).await;
+    let gap = text_contains(
+        c,
+        r#"[data-testid="gap"][data-reason="declined"]"#,
+        "what is on the canteen menu today",
+    )
+    .await;
+    assert!(gap.contains("Bot declined") && gap.contains("1×"), "{gap}");
+    text_contains(c, r#"[data-testid="stat-declined"]"#, "1").await;
+    text_contains(c, r#"[data-testid="stat-answered"]"#, "1").await;
+    screenshot(c, "e2e-knowledge-gaps.png").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,10 +1,10 @@
 //! Commands of the Knowledge Base pages: search, version history, rollback and index health.
 
+use supportbot_core::chat::outcomes::{ChatStats, KnowledgeGap};
 use supportbot_core::kb::{
     Facets, IncidentDetail, KbCheck, KbStats, RebuildProgress, RebuildReport, RollbackProgress,
     SearchRequest, SearchResults, VersionDetail, VersionSummary,
 };
-use supportbot_core::chat::outcomes::{ChatStats, KnowledgeGap};
 use supportbot_core::CoreError;
 use tauri::ipc::Channel;
 use tauri::State;

@@ -23,7 +23,7 @@ describe('App shell', () => {
     render(App);
     expect(await screen.findByTestId('empty-state')).toBeInTheDocument();
     const links = screen.getAllByRole('link');
-    expect(links.map((l) => l.textContent?.trim())).toEqual(['Chat', 'Search', 'Integrations', 'Knowledge Base', 'Chat', 'Profiles']);
+    expect(links.map((l) => l.textContent?.trim())).toEqual(['Chat', 'Search', 'Knowledge gaps', 'Integrations', 'Knowledge Base', 'Chat', 'Profiles']);
     expect(screen.getByTestId('nav-integrations')).toHaveAttribute('aria-current', 'page');
     expect(screen.getByTestId('active-profile')).toHaveTextContent('Olga');
     expect(screen.getByTestId('active-profile')).toHaveTextContent('Operator');

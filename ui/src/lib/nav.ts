@@ -3,6 +3,7 @@ import type { IconName } from '$lib/components/icons';
 import IntegrationsPage from '$lib/integrations/IntegrationsPage.svelte';
 import ProfilesPage from '$lib/profiles/ProfilesPage.svelte';
 import SearchPage from '$lib/kb/SearchPage.svelte';
+import KnowledgeGapsPage from '$lib/kb/KnowledgeGapsPage.svelte';
 import KnowledgeBasePage from '$lib/kb/KnowledgeBasePage.svelte';
 import ChatPage from '$lib/chat/ChatPage.svelte';
 import ChatSettingsPage from '$lib/chat/ChatSettingsPage.svelte';
@@ -32,7 +33,10 @@ export const NAV: NavSection[] = [
   },
   {
     label: 'Knowledge',
-    items: [{ id: 'kb/search', label: 'Search', icon: 'search', testid: 'nav-kb-search', component: SearchPage }],
+    items: [
+      { id: 'kb/search', label: 'Search', icon: 'search', testid: 'nav-kb-search', component: SearchPage },
+      { id: 'kb/gaps', label: 'Knowledge gaps', icon: 'alert', testid: 'nav-kb-gaps', component: KnowledgeGapsPage },
+    ],
   },
   {
     label: 'Settings',

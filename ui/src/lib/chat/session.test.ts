@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ChatMessage, ChatSession } from '$lib/ipc/types';
-import { answerableId, applyEvent, confidenceLabel, controlLabel, mergeMessages } from './session';
+import { answerableId, applyEvent, aroundQuote, confidenceLabel, controlLabel, mergeMessages } from './session';
 import { makeChatSession, makeStateEvent } from '../../test/fixtures';
 
 const session = (): ChatSession => makeChatSession();
@@ -69,6 +69,15 @@ describe('chat session state', () => {
     expect(answerableId(session())).toBeNull();
     // During a handoff notices ("Beth joined") do not end the agent's question.
     expect(answerableId({ ...session(), state: 'connected', messages: [msg(1, 1), system] })).toBe(1);
+  });
+
+  it('splits an answer around the resolution it quotes', () => {
+    expect(aroundQuote('This looks like INC1. What fixed it there: Rebooted. If that fails: INC2.', 'Rebooted.')).toEqual({
+      before: 'This looks like INC1. What fixed it there:',
+      after: 'If that fails: INC2.',
+    });
+    expect(aroundQuote('No quote here.', null)).toEqual({ before: 'No quote here.', after: '' });
+    expect(aroundQuote('Other words.', 'Rebooted.')).toEqual({ before: 'Other words.', after: '' });
   });
 
   it('labels confidence', () => {

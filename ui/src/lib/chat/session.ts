@@ -82,3 +82,11 @@ export function answerableId(session: ChatSession): number | null {
 export function confidenceLabel(c: number): 'High' | 'Medium' | 'Low' {
   return c >= 0.7 ? 'High' : c >= 0.3 ? 'Medium' : 'Low';
 }
+
+/** `text` split around the first occurrence of `quote` (the quote itself left out); the whole
+ * text comes first when there is no quote or it is not in the text. */
+export function aroundQuote(text: string, quote: string | null): { before: string; after: string } {
+  const at = quote ? text.indexOf(quote) : -1;
+  if (!quote || at < 0) return { before: text, after: '' };
+  return { before: text.slice(0, at).trimEnd(), after: text.slice(at + quote.length).trim() };
+}

@@ -9,6 +9,7 @@ import type {
   ChatImage,
   ChatMessage,
   ChatMode,
+  ChatStats,
   ChatReply,
   ChatSession,
   ChatSettings,
@@ -18,6 +19,7 @@ import type {
   IntegrationPatch,
   KbCheck,
   KbStats,
+  KnowledgeGap,
   NewIntegration,
   Profile,
   RebuildProgress,
@@ -133,6 +135,12 @@ export const kbSearch = (request: SearchRequest): Promise<SearchResults> => call
 
 /** The values the search filters offer (integrations, priorities, categories, states). */
 export const kbFacets = (): Promise<Facets> => call('kb_facets');
+
+/** Knowledge gaps: declined questions and answers rated unhelpful, grouped, newest first. */
+export const kbGaps = (): Promise<KnowledgeGap[]> => call('kb_gaps');
+
+/** What the bot did with the questions: answered, declined, rated, handed off. */
+export const chatStats = (): Promise<ChatStats> => call('chat_stats');
 
 /** Every dataset version, newest first. */
 export const kbVersions = (): Promise<VersionSummary[]> => call('kb_versions');

@@ -1,6 +1,8 @@
 // DEV-ONLY fake of the knowledge-base commands, merged into the mock core (mock.ts).
 // Search here is naive word matching: it exists to exercise the UI, not to rank well.
 import type {
+  ChatStats,
+  KnowledgeGap,
   AppError,
   Facets,
   IncidentDetail,
@@ -142,6 +144,22 @@ export function kbHandlers(need: (perm: 'integration.view' | 'integration.sync' 
     kb_stats: () => {
       need('integration.view');
       return stats();
+    },
+    kb_gaps: (): KnowledgeGap[] => {
+      need('integration.view');
+      return empty
+        ? []
+        : [
+            { question: 'What is on the canteen menu today?', reason: 'declined', count: 3, last_asked: '2026-12-03T09:12:00Z', examples: ['canteen menu'], cited: [] },
+            { question: 'outlook signature setup', reason: 'declined', count: 2, last_asked: '2026-12-02T15:40:00Z', examples: ['how do I add a signature in Outlook'], cited: [] },
+            { question: 'printer says offline', reason: 'unhelpful', count: 1, last_asked: '2026-12-01T11:05:00Z', examples: [], cited: ['INC0010014'] },
+          ];
+    },
+    chat_stats: (): ChatStats => {
+      need('integration.view');
+      return empty
+        ? { sessions: 0, answered: 0, declined: 0, helpful: 0, unhelpful: 0, handed_off: 0, deflection_rate: null }
+        : { sessions: 9, answered: 14, declined: 5, helpful: 6, unhelpful: 1, handed_off: 2, deflection_rate: 6 / 19 };
     },
     kb_facets: (): Facets => {
       need('integration.view');

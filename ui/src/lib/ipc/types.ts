@@ -79,3 +79,8 @@ export interface ChatSettingsPatch { mode?: ChatMode; instance_url?: string; aut
 
 /** An agent's image loaded by the core (`chat_image`), for a `data:` URL. */
 export interface ChatImage { content_type: string; data_base64: string }
+
+/** One knowledge gap (core `chat::outcomes::KnowledgeGap`): similar questions the bot declined, or answers rated unhelpful. */
+export interface KnowledgeGap { question: string; reason: "declined" | "unhelpful"; count: number; last_asked: string; examples: string[]; cited: string[] }
+/** What the bot did with the questions (core `chat::outcomes::ChatStats`); deflection counts only answers rated helpful. */
+export interface ChatStats { sessions: number; answered: number; declined: number; helpful: number; unhelpful: number; handed_off: number; deflection_rate: number | null }
