@@ -7,8 +7,10 @@ never an input to a choice (see BENCHMARKS.md, "Retrieval quality").
 Usage: dump_lists.py OUT.json QUESTIONS.json [QUESTIONS.json ...] [--fixture FILE]
 Env: SUPPORTBOT_BIN (default: $CARGO_TARGET_DIR/release/supportbot).
 """
+import base64
 import json
 import os
+import urllib.request
 import subprocess
 import sys
 import tempfile
@@ -35,6 +37,16 @@ def main():
         subprocess.run([binary, "integrations", "add", "--name", "Eval", "--kind", "servicenow", "--auth", "basic",
                         "--url", url, "--username", "admin"], env=env, check=True, stdout=subprocess.DEVNULL)
         subprocess.run([binary, "sync", "Eval"], env=env, check=True, stdout=subprocess.DEVNULL)
+        # The corpus itself (number -> text), for features that compare a question with the text
+        # of the incident it matched.
+        request = urllib.request.Request(
+            url.rstrip("/") + "/api/now/table/incident?sysparm_limit=10000"
+            "&sysparm_fields=number,short_description,description,close_notes",
+            headers={"Authorization": "Basic " + base64.b64encode(b"admin:admin").decode(),
+                     "Accept": "application/json"})
+        corpus = {r["number"]: " ".join([r.get("short_description", ""), r.get("description", ""),
+                                         r.get("close_notes", "")])
+                  for r in json.load(urllib.request.urlopen(request))["result"]}
         rows = []
         for f in files:
             for q in json.load(open(f)):
@@ -46,7 +58,7 @@ def main():
                     hits = hits.get("hits", hits) if isinstance(hits, dict) else hits
                     lists[method] = [[h["number"], h["score"], h.get("similarity")] for h in hits]
                 rows.append(dict(q, set=os.path.basename(f), **lists))
-        json.dump(rows, open(out, "w"))
+        json.dump({"corpus": corpus, "questions": rows}, open(out, "w"))
         print(f"{len(rows)} questions dumped to {out}")
     finally:
         sim.terminate()

@@ -103,8 +103,14 @@ def rates(xs, a, c, threshold):
     }
 
 
+def load(path):
+    """The questions of a dump (older dumps are a bare list)."""
+    d = json.load(open(path))
+    return d["questions"] if isinstance(d, dict) else d
+
+
 def main():
-    dumps = [json.load(open(p)) for p in sys.argv[1:]]
+    dumps = [load(p) for p in sys.argv[1:]]
     tuning = dumps[0]
     print(f"== tuning {sys.argv[1]}: every candidate")
     scored = []
