@@ -1,6 +1,7 @@
 //! `supportbot sync` and `kb stats` through the real binary against `supportbot sim`: JSON
 //! progress lines and result, error lines with codes, and a sync killed with SIGKILL mid-way
-//! that the next sync completes with no loss and no duplicates.
+//! that the next sync completes with no loss and no duplicates; `integrations check` step by
+//! step with its exit status.
 //! Needs the embedding model; skips without it unless SUPPORTBOT_REQUIRE_MODEL=1.
 
 use std::io::{BufRead, BufReader};
@@ -10,7 +11,7 @@ use serde_json::Value;
 
 mod common;
 
-use common::{command, model_ready, Sim};
+use common::{cli, command, model_ready, Sim};
 
 const INCIDENTS: u64 = 600;
 
@@ -170,4 +171,61 @@ fn a_failed_sync_exits_non_zero_with_an_error_line() {
     let list = last_json(&list.stdout);
     assert_eq!(list[0]["status"], "error");
     assert_eq!(list[0]["error"]["code"], "auth_invalid");
+}
+
+#[test]
+fn integrations_check_reports_each_step_and_sets_the_exit_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = Sim::start(30);
+    common::add_sim_integration(dir.path(), "Sim", &sim.1);
+    let out = cli(dir.path(), &["integrations", "check", "Sim", "--json"]);
+    assert!(out.status.success());
+    let check: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(check["ok"], true, "{check}");
+    assert_eq!(check["source_total"], 30);
+    let steps = check["steps"].as_array().unwrap();
+    let names: Vec<&str> = steps.iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["reach", "auth", "read", "count"]);
+    for s in steps {
+        for key in ["name", "ok", "detail", "advice"] {
+            assert!(s.get(key).is_some(), "{key} in {s}");
+        }
+    }
+    // A wrong password: exit non-zero, the auth step says why and what to do; the text form
+    // says the same to a person.
+    let out = common::command(dir.path())
+        .args([
+            "integrations",
+            "add",
+            "--name",
+            "Wrong",
+            "--kind",
+            "servicenow",
+            "--auth",
+            "basic",
+        ])
+        .args(["--url", &sim.1, "--username", "admin", "--json"])
+        .env("SUPPORTBOT_PASSWORD", "not-it")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let out = cli(dir.path(), &["integrations", "check", "Wrong", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let check: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let auth = &check["steps"][1];
+    assert_eq!(
+        (auth["name"].as_str(), auth["ok"].as_bool()),
+        (Some("auth"), Some(false))
+    );
+    assert!(auth["advice"]
+        .as_str()
+        .unwrap()
+        .contains("Verify the username and password"));
+    assert!(check["source_total"].is_null());
+    let text =
+        String::from_utf8(cli(dir.path(), &["integrations", "check", "Wrong"]).stdout).unwrap();
+    assert!(
+        text.contains("FAIL auth") && text.contains("→ ServiceNow refused the credentials"),
+        "{text}"
+    );
 }

@@ -27,6 +27,10 @@ pub enum IntegrationsCommand {
     Enable { name: String },
     /// Disable scheduled syncing (manual sync still works).
     Disable { name: String },
+    /// Check the connection step by step: reach (DNS, TCP, TLS), auth, read, and how many
+    /// incidents the source counts for the integration's filters. Exit 0 when every step
+    /// passes. `--json`: {"ok", "steps": [{"name", "ok", "detail", "advice"}], "source_total"}.
+    Check { name: String },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -201,6 +205,10 @@ pub(crate) fn run(ctx: &Context, cmd: IntegrationsCommand) -> CoreResult<()> {
     let actor = ctx.actor()?;
     let core = &ctx.core;
     match cmd {
+        // Runs through `integration_check::run` (it sets the exit code).
+        IntegrationsCommand::Check { name } => {
+            super::integration_check::run(ctx, &name)?;
+        }
         IntegrationsCommand::List => {
             let list = core.list_integrations(&actor)?;
             if ctx.out.is_json() {

@@ -3,6 +3,7 @@
 //! `{"error":{"code":…,"message":…}}` line on stdout and a non-zero exit code.
 
 mod chat;
+mod integration_check;
 mod integrations;
 mod kb;
 mod kb_quality;
@@ -81,6 +82,9 @@ fn with_core(profile: Option<String>, out: Output, command: Command) -> CoreResu
     let _log_guard = supportbot_core::logging::init(core.data_dir());
     let ctx = Context { core, profile, out };
     match command {
+        Command::Integrations(integrations::IntegrationsCommand::Check { name }) => {
+            integration_check::run(&ctx, &name)
+        }
         Command::Integrations(cmd) => integrations::run(&ctx, cmd).map(|()| 0),
         Command::Profiles(cmd) => profiles::run(&ctx, cmd).map(|()| 0),
         Command::Sync(args) => sync::run(&ctx, args),

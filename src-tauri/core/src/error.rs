@@ -44,8 +44,11 @@ pub enum ErrorCode {
     /// The ITSM system refused the credentials (wrong, expired, locked, MFA-enforced, or an
     /// OAuth app that does not allow the grant).
     AuthInvalid,
-    /// The ITSM system could not be reached: DNS, refused connection, TLS or timeout.
+    /// The ITSM system could not be reached: DNS, refused connection or timeout.
     Unreachable,
+    /// The TLS handshake failed: a certificate this computer does not trust (self-signed, a
+    /// TLS-inspecting proxy), an expired one, or one for another host name.
+    Tls,
     /// The credentials are valid but lack read permission on a table or project.
     Forbidden,
     /// The ITSM system kept answering 429 beyond the retry budget.
@@ -95,6 +98,7 @@ impl ErrorCode {
             ErrorCode::IndexCorrupt => "index_corrupt",
             ErrorCode::AuthInvalid => "auth_invalid",
             ErrorCode::Unreachable => "unreachable",
+            ErrorCode::Tls => "tls",
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::ServerError => "server_error",

@@ -204,6 +204,22 @@ impl Http {
     }
 }
 
+impl Http {
+    /// One GET of `url` without credentials or retries: whether the system answers at all
+    /// (DNS, TCP, TLS). Any HTTP status is an answer.
+    pub(crate) async fn probe(&self, url: url::Url) -> CoreResult<u16> {
+        match self.client.get(url).send().await {
+            Ok(response) => Ok(response.status().as_u16()),
+            Err(e) => Err(give_up(
+                self.system,
+                "connection check",
+                &transport(e),
+                "checked once",
+            )),
+        }
+    }
+}
+
 pub(crate) fn cancelled() -> CoreError {
     CoreError::new(ErrorCode::Cancelled, "The operation was cancelled.")
 }
@@ -216,6 +232,26 @@ pub(crate) fn error(
     detail: impl Into<String>,
 ) -> CoreError {
     CoreError::new(code, message).with_field("detail", detail)
+}
+
+/// What a failed TLS handshake means, named from the error text.
+fn tls_message(system: &str, detail: &str) -> String {
+    let lower = detail.to_ascii_lowercase();
+    let problem = if lower.contains("expired") || lower.contains("notvalidyet") {
+        "its certificate has expired (or is not valid yet: check this computer's clock)"
+    } else if lower.contains("notvalidforname") || lower.contains("not valid for name") {
+        "its certificate is for another host name: check the URL"
+    } else if lower.contains("corrupt message") {
+        "the server on that port does not speak TLS: check the URL's scheme (https://) and port"
+    } else {
+        "its certificate is not signed by an authority this computer trusts (a self-signed \
+         certificate, or a corporate proxy that inspects TLS)"
+    };
+    format!(
+        "The secure connection to {system} failed: {problem}. Credentials were not sent. Ask your \
+         network team which certificate authority signs it and add it to this computer's trust \
+         store."
+    )
 }
 
 /// The message for an unreachable system, from the integrations guide.
@@ -247,6 +283,10 @@ fn give_up(system: &str, what: &str, failure: &Transient, reason: &str) -> CoreE
             ),
             detail,
         ),
+        // Not retried: a TLS failure (see `transport`).
+        Transient::Connect { retry: false, .. } => {
+            error(ErrorCode::Tls, tls_message(system, &detail), detail)
+        }
         Transient::Slow { timeout: true, .. } | Transient::Connect { .. } => {
             error(ErrorCode::Unreachable, unreachable_message(system), detail)
         }
@@ -486,7 +526,12 @@ fn transport(e: reqwest::Error) -> Transient {
             timeout: true,
         };
     }
-    let tls = lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake");
+    // rustls names certificate problems; "corrupt message" is a server that does not speak TLS
+    // on an https:// port.
+    let tls = lower.contains("certificate")
+        || lower.contains("tls")
+        || lower.contains("handshake")
+        || lower.contains("corrupt message");
     let what = if lower.contains("dns error")
         || lower.contains("failed to lookup")
         || lower.contains("name or service not known")

@@ -261,6 +261,27 @@ impl Connector {
         }
     }
 
+    /// Whether the system answers at all, without credentials (DNS, TCP, TLS): the HTTP status
+    /// of one unauthenticated request.
+    pub async fn reach(&self) -> CoreResult<u16> {
+        match self {
+            Connector::ServiceNow(c) => c.reach().await,
+            Connector::Jira(c) => c.reach().await,
+        }
+    }
+
+    /// How many incidents the source counts for `filters`: ServiceNow's `X-Total-Count`, Jira's
+    /// total, or (Jira Cloud, which gives none) an id-only listing.
+    pub async fn source_total(&mut self, filters: &Filters) -> CoreResult<Option<u64>> {
+        match self {
+            Connector::ServiceNow(c) => c.source_total(filters).await,
+            Connector::Jira(c) => {
+                let listed = c.list_all_ids(filters).await?;
+                Ok(listed.expected.or(Some(listed.ids.len() as u64)))
+            }
+        }
+    }
+
     /// The page after `after` (from the start when `None`), at most `page_size` records.
     pub async fn next_page(
         &mut self,

@@ -54,6 +54,16 @@ impl RetryPolicy {
         }
     }
 
+    /// For a connection check, which a person waits for: two tries, at most 10 s of waiting.
+    pub fn quick_check() -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: 2,
+            max_total_wait: Duration::from_secs(10),
+            max_retry_after: Duration::from_secs(10),
+            ..RetryPolicy::default()
+        }
+    }
+
     /// The actual sleep for a computed wait.
     pub(crate) fn scaled(&self, wait: Duration) -> Duration {
         wait.mul_f64(self.time_scale.clamp(0.0, 1.0e3))

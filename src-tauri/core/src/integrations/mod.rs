@@ -1,9 +1,12 @@
-//! Integrations: the connection settings of one ITSM system, their validation and storage.
+//! Integrations: the connection settings of one ITSM system, their validation and storage,
+//! and the connection check.
 
+pub mod check;
 mod model;
 mod repo;
 mod validate;
 
+pub use check::{CheckStep, IntegrationCheck};
 pub use model::{
     AuthType, Filters, Integration, IntegrationPatch, Kind, NewIntegration, SecretField,
     SecretFlags, SyncError, SyncStatus,

@@ -18,6 +18,7 @@ const CODE_SET: Record<ErrorCode, true> = {
   index_corrupt: true,
   auth_invalid: true,
   unreachable: true,
+  tls: true,
   forbidden: true,
   rate_limited: true,
   server_error: true,

@@ -207,6 +207,12 @@ impl Jira {
         endpoint(&self.base, &format!("/rest/api/{version}{path}"))
     }
 
+    pub(crate) async fn reach(&self) -> CoreResult<u16> {
+        self.http
+            .probe(endpoint(&self.base, "/rest/api/2/serverInfo"))
+            .await
+    }
+
     pub(crate) async fn test_connection(&mut self) -> CoreResult<ConnectionCheck> {
         let flavour = self.flavour().await?;
         let url = self.api(flavour, "/myself");

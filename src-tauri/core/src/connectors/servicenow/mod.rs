@@ -23,7 +23,7 @@ use self::table_api::Auth;
 use super::http::{Http, MAX_RESPONSE_BYTES};
 use super::oauth::OAuth;
 use super::progress::Progress;
-use super::{missing, ConnectionCheck, ConnectorOptions, Credentials, Notes, Watermark};
+use super::{missing, ConnectionCheck, ConnectorOptions, Credentials, Filters, Notes, Watermark};
 use crate::error::{CoreResult, ErrorCode};
 use crate::integrations::AuthType;
 
@@ -161,6 +161,20 @@ impl ServiceNow {
 
     pub(crate) fn cancel_token(&self) -> tokio_util::sync::CancellationToken {
         self.http.cancel.clone()
+    }
+
+    pub(crate) async fn reach(&self) -> CoreResult<u16> {
+        self.http
+            .probe(crate::connectors::endpoint(
+                &self.base,
+                "/api/now/table/incident",
+            ))
+            .await
+    }
+
+    pub(crate) async fn source_total(&mut self, filters: &Filters) -> CoreResult<Option<u64>> {
+        let query = query::encoded_query(filters, None)?;
+        Ok(self.list("incident", &query, "sys_id", 1, 0).await?.total)
     }
 
     pub(crate) async fn test_connection(&mut self) -> CoreResult<ConnectionCheck> {
