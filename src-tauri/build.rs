@@ -16,6 +16,7 @@ const COMMANDS: &[&str] = &[
     "kb_check",
     "kb_rebuild",
     "kb_gaps",
+    "integration_check",
     "chat_settings",
     "chat_settings_save",
     "chat_session",

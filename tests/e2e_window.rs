@@ -494,6 +494,27 @@ async fn demo_sync_search_and_rollback_in_the_real_window() {
     .await;
     wait_attr(&c, &badge, "data-status", "success").await;
     screenshot(&c, "e2e-demo-sync.png").await;
+    // Test connection: every step passes and the source's count is shown.
+    click(&c, &format!("{card} [data-testid=\"card-check\"]")).await;
+    let checked = text_contains(
+        &c,
+        &format!("{card} [data-testid=\"check-result\"]"),
+        "Connection OK",
+    )
+    .await;
+    assert!(
+        checked.contains("the source counts 500 incidents"),
+        "{checked}"
+    );
+    for step in [
+        "Reach the server",
+        "Sign in",
+        "Read incidents",
+        "Count incidents",
+    ] {
+        assert!(checked.contains(step), "{step}: {checked}");
+    }
+    screenshot(&c, "e2e-connection-check.png").await;
     let demo_url = text_contains(
         &c,
         &format!("{card} [data-testid=\"card-details\"] dd.mono"),

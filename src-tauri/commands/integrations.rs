@@ -1,6 +1,8 @@
 //! Commands of Settings > Integrations.
 
-use supportbot_core::integrations::{Integration, IntegrationPatch, NewIntegration};
+use supportbot_core::integrations::{
+    Integration, IntegrationCheck, IntegrationPatch, NewIntegration,
+};
 use supportbot_core::sync::{SyncOptions, SyncProgress, SyncReport};
 use supportbot_core::CoreError;
 use tauri::ipc::Channel;
@@ -73,6 +75,16 @@ pub async fn integration_sync(
         .await?;
     crate::notify::sync_finished(&app, &name, &report);
     Ok(report)
+}
+
+/// The connection check of a saved integration: reach, auth, read, count, with advice.
+#[tauri::command]
+pub async fn integration_check(
+    state: State<'_, AppState>,
+    id: i64,
+) -> Result<IntegrationCheck, CoreError> {
+    let (core, actor) = state.acting().await?;
+    core.check_integration(&actor, id).await
 }
 
 #[tauri::command]

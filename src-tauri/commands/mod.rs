@@ -37,6 +37,7 @@ pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + '
         integrations::integration_remove,
         integrations::integration_sync,
         integrations::integration_sync_cancel,
+        integrations::integration_check,
         kb::kb_stats,
         kb::kb_search,
         kb::kb_facets,

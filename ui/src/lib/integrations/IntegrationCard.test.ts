@@ -664,3 +664,34 @@ describe('IntegrationCard: filters', () => {
     expect(screen.queryByTestId('card-filters')).not.toBeInTheDocument();
   });
 });
+
+describe('IntegrationCard: Test connection', () => {
+  it('shows each step, the advice of a failed one and the source count of a passing check', async () => {
+    const { user } = setup();
+    vi.mocked(api.integrationCheck).mockResolvedValueOnce({
+      ok: false,
+      steps: [
+        { name: 'reach', ok: true, detail: 'https://acme.service-now.com answered (HTTP 401 without credentials).', advice: null },
+        { name: 'auth', ok: false, detail: 'table incident: HTTP 401: User Not Authenticated', advice: 'ServiceNow refused the credentials: verify the username and password.' },
+        { name: 'read', ok: false, detail: 'Not checked: an earlier step failed.', advice: null },
+        { name: 'count', ok: false, detail: 'Not checked: an earlier step failed.', advice: null },
+      ],
+      source_total: null,
+    });
+    await user.click(screen.getByTestId('card-header'));
+    await user.click(screen.getByTestId('card-check'));
+    const result = await screen.findByTestId('check-result');
+    expect(result).toHaveTextContent('The connection check failed.');
+    const steps = within(result).getAllByTestId('check-step');
+    expect(steps.map((s) => s.dataset.ok)).toEqual(['true', 'false', 'false', 'false']);
+    expect(within(steps[1]).getByTestId('check-advice')).toHaveTextContent('verify the username and password');
+    vi.mocked(api.integrationCheck).mockResolvedValueOnce({
+      ok: true,
+      steps: ['reach', 'auth', 'read', 'count'].map((name) => ({ name: name as 'reach', ok: true, detail: 'fine', advice: null })),
+      source_total: 1234,
+    });
+    await user.click(screen.getByTestId('card-check'));
+    await waitFor(() => expect(screen.getByTestId('check-result')).toHaveTextContent('Connection OK: the source counts 1,234 incidents'));
+    expect(api.integrationCheck).toHaveBeenCalledWith(7);
+  });
+});

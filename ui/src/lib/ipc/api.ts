@@ -20,6 +20,7 @@ import type {
   KbCheck,
   KbStats,
   KnowledgeGap,
+  IntegrationCheck,
   NewIntegration,
   Profile,
   RebuildProgress,
@@ -135,6 +136,9 @@ export const kbSearch = (request: SearchRequest): Promise<SearchResults> => call
 
 /** The values the search filters offer (integrations, priorities, categories, states). */
 export const kbFacets = (): Promise<Facets> => call('kb_facets');
+
+/** The connection check of a saved integration: reach, auth, read, count, with advice. */
+export const integrationCheck = (id: number): Promise<IntegrationCheck> => call('integration_check', { id });
 
 /** Knowledge gaps: declined questions and answers rated unhelpful, grouped, newest first. */
 export const kbGaps = (): Promise<KnowledgeGap[]> => call('kb_gaps');

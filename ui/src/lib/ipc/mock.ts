@@ -374,6 +374,24 @@ export function createMockInvoke(variant: string, emit: (e: ChatEvent) => void =
         setIntegration(it.id, { running: false });
       }
     },
+    integration_check: (a) => {
+      need('integration.sync');
+      const it = find(a.id as number);
+      const wrong = it.status === 'error' && it.error?.code === 'auth_invalid';
+      const notChecked = { ok: false, detail: 'Not checked: an earlier step failed.', advice: null };
+      return {
+        ok: !wrong,
+        steps: [
+          { name: 'reach', ok: true, detail: `${it.url} answered (HTTP 401 without credentials).`, advice: null },
+          wrong
+            ? { name: 'auth', ok: false, detail: 'table incident: HTTP 401: User Not Authenticated', advice: 'ServiceNow refused the credentials: invalid username or password, or an expired password. Verify the username and password, check whether the service account is locked, then update the credentials and try again.' }
+            : { name: 'auth', ok: true, detail: 'Signed in to ServiceNow.', advice: null },
+          wrong ? { name: 'read', ...notChecked } : { name: 'read', ok: true, detail: 'The account can read incidents.', advice: null },
+          wrong ? { name: 'count', ...notChecked } : { name: 'count', ok: true, detail: '500 incidents match this integration\'s filters.', advice: null },
+        ],
+        source_total: wrong ? null : 500,
+      };
+    },
     integration_sync_cancel: (a) => {
       need('integration.sync');
       find(a.id as number);

@@ -84,3 +84,7 @@ export interface ChatImage { content_type: string; data_base64: string }
 export interface KnowledgeGap { question: string; reason: "declined" | "unhelpful"; count: number; last_asked: string; examples: string[]; cited: string[] }
 /** What the bot did with the questions (core `chat::outcomes::ChatStats`); deflection counts only answers rated helpful. */
 export interface ChatStats { sessions: number; answered: number; declined: number; helpful: number; unhelpful: number; handed_off: number; deflection_rate: number | null }
+/** One step of a connection check (core `integrations::CheckStep`): reach, auth, read or count. */
+export interface CheckStep { name: "reach" | "auth" | "read" | "count"; ok: boolean; detail: string; advice: string | null }
+/** A connection check (core `integrations::IntegrationCheck`); source_total: what the source counts for the filters. */
+export interface IntegrationCheck { ok: boolean; steps: CheckStep[]; source_total: number | null }
