@@ -12,9 +12,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::connectors::{Connector, ConnectorOptions, Credentials, RetryPolicy};
+use crate::connectors::{ConnectorOptions, RetryPolicy};
 use crate::error::{CoreError, CoreResult, ErrorCode};
-use crate::integrations::{Integration, SecretField};
 use crate::{Actor, Core, Permission};
 
 /// One step of the check.
@@ -108,7 +107,12 @@ impl Core {
     pub async fn check_integration(&self, actor: &Actor, id: i64) -> CoreResult<IntegrationCheck> {
         actor.require(Permission::IntegrationSync)?;
         let integration = self.integration(actor, id)?;
-        let mut connector = self.connector_for(&integration)?;
+        // A person waits for the check: it gives up quickly rather than retrying for minutes.
+        let options = ConnectorOptions {
+            retry: RetryPolicy::quick_check(),
+            ..ConnectorOptions::default()
+        };
+        let mut connector = self.connector_for(&integration, options)?;
         let mut steps = Vec::new();
         let mut source_total = None;
         match connector.reach().await {
@@ -171,30 +175,6 @@ impl Core {
             steps,
             source_total,
         })
-    }
-
-    /// A connector for `integration` with its stored credentials; a check gives up quickly
-    /// rather than retrying for minutes.
-    fn connector_for(&self, integration: &Integration) -> CoreResult<Connector> {
-        let secret = |f| self.integration_secret(integration.id, f);
-        let credentials = Credentials {
-            username: integration.username.clone(),
-            password: secret(SecretField::Password)?,
-            token: secret(SecretField::Token)?,
-            client_id: integration.client_id.clone(),
-            client_secret: secret(SecretField::ClientSecret)?,
-        };
-        let options = ConnectorOptions {
-            retry: RetryPolicy::quick_check(),
-            ..ConnectorOptions::default()
-        };
-        Connector::new(
-            integration.kind,
-            integration.auth,
-            &integration.url,
-            credentials,
-            options,
-        )
     }
 }
 

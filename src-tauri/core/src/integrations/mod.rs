@@ -2,6 +2,7 @@
 //! and the connection check.
 
 pub mod check;
+mod connector;
 mod model;
 mod repo;
 mod validate;

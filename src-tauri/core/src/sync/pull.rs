@@ -1,0 +1,209 @@
+//! Fetching pages ahead of the embedder, processing each into batches, and pruning what the
+//! source deleted.
+
+// The sync module's types and imports: this file is one part of `Run`'s life.
+use super::*;
+
+impl Run {
+    /// Fetches pages in a task ahead of the processing loop, then handles deletions.
+    pub(super) async fn pull(&mut self, mut connector: Connector) -> Ended {
+        let (watermark, deletions_checkpoint) =
+            match store::checkpoint(&self.core.db().conn(), self.integration.id) {
+                Ok(c) => c,
+                Err(e) => return Ended::Failed(e),
+            };
+        let (tx, mut rx) = mpsc::channel::<CoreResult<Page>>(PREFETCH_PAGES);
+        let filters = self.integration.filters.clone();
+        let page_size = self.options.page_size;
+        let cancel = self.job.cancel.clone();
+        let fetcher = tokio::spawn(async move {
+            let mut after = watermark;
+            loop {
+                if cancel.is_cancelled() {
+                    break;
+                }
+                let page = connector
+                    .next_page(after.as_ref(), &filters, page_size)
+                    .await;
+                let (next, done) = match &page {
+                    Ok(p) => (p.next.clone(), p.done),
+                    Err(_) => (None, true),
+                };
+                if tx.send(page).await.is_err() || done {
+                    break;
+                }
+                after = next.or(after);
+            }
+            connector
+        });
+
+        let mut ended = Ended::Done;
+        while let Some(page) = rx.recv().await {
+            if self.job.cancel.is_cancelled() {
+                ended = Ended::Cancelled;
+                break;
+            }
+            match page {
+                Ok(page) => {
+                    if let Err(e) = self.process_page(page).await {
+                        ended = Ended::Failed(e);
+                        break;
+                    }
+                }
+                Err(e) if e.code == ErrorCode::Cancelled => {
+                    ended = Ended::Cancelled;
+                    break;
+                }
+                Err(e) => {
+                    ended = Ended::Failed(e);
+                    break;
+                }
+            }
+        }
+        drop(rx);
+        let mut connector = match fetcher.await {
+            Ok(c) => c,
+            Err(e) => {
+                return Ended::Failed(CoreError::internal(format!("The fetch task failed: {e}")))
+            }
+        };
+        if self.job.cancel.is_cancelled() {
+            return Ended::Cancelled;
+        }
+        if !matches!(ended, Ended::Done) {
+            return ended;
+        }
+        match self.prune(&mut connector, deletions_checkpoint).await {
+            Ok(()) => Ended::Done,
+            Err(e) if e.code == ErrorCode::Cancelled => Ended::Cancelled,
+            Err(e) => Ended::Failed(e),
+        }
+    }
+
+    /// Splits a page into batches; the last batch's transaction also moves the watermark.
+    pub(super) async fn process_page(&mut self, page: Page) -> CoreResult<()> {
+        // The source counts what matches from this page on: add what came before it.
+        if let Some(remaining) = page.total_hint {
+            self.total_hint = Some(self.counts.fetched + remaining);
+        }
+        self.notes.extend(page.notes.iter().cloned());
+        let skipped = page.skipped;
+        let next = page.next;
+        let mut incidents = page.incidents;
+        let batch_size = self.options.batch_size.max(1);
+        let mut batches: Vec<Vec<SourceIncident>> = Vec::new();
+        while !incidents.is_empty() {
+            let rest = incidents.split_off(batch_size.min(incidents.len()));
+            batches.push(std::mem::replace(&mut incidents, rest));
+        }
+        if batches.is_empty() {
+            batches.push(Vec::new());
+        }
+        // Embed the whole page in one call: the embedder sorts its texts by length, and a
+        // page sorts far better than a batch (less padding, near the model's raw speed).
+        self.progress(SyncPhase::Embedding, false);
+        let core = self.core.clone();
+        let integration_id = self.integration.id;
+        let to_embed: Vec<Vec<SourceIncident>> = batches.clone();
+        let mut vectors =
+            tokio::task::spawn_blocking(move || embed_changed(&core, integration_id, &to_embed))
+                .await
+                .map_err(|e| CoreError::internal(format!("Embedding failed: {e}")))??
+                .into_iter();
+        let last = batches.len() - 1;
+        for (n, batch) in batches.into_iter().enumerate() {
+            if self.job.cancel.is_cancelled() {
+                return Err(CoreError::new(
+                    ErrorCode::Cancelled,
+                    "The sync was cancelled.",
+                ));
+            }
+            let is_last = n == last;
+            let commit = BatchCommit {
+                integration_id: self.integration.id,
+                source_name: self.integration.name.clone(),
+                version: self.version,
+                vectors: vectors.next().unwrap_or_default(),
+                incidents: batch,
+                skipped: if is_last { skipped.clone() } else { Vec::new() },
+                watermark: if is_last { next.clone() } else { None },
+            };
+            let core = self.core.clone();
+            self.progress(SyncPhase::Saving, false);
+            let counts = tokio::task::spawn_blocking(move || commit.run(&core))
+                .await
+                .map_err(|e| CoreError::internal(format!("A sync batch failed: {e}")))??;
+            add(&mut self.counts, &counts);
+            self.batch += 1;
+            self.progress(SyncPhase::Fetching, false);
+        }
+        self.skipped_records.extend(skipped);
+        Ok(())
+    }
+
+    /// Removes incidents deleted at the source: every id not listed (full reconcile), or the
+    /// source's deletion log since the last checkpoint.
+    pub(super) async fn prune(
+        &mut self,
+        connector: &mut Connector,
+        checkpoint: Option<String>,
+    ) -> CoreResult<()> {
+        self.progress(SyncPhase::Pruning, true);
+        let id = self.integration.id;
+        let gone: Vec<String> = if self.options.full {
+            let listed = connector.list_all_ids(&self.integration.filters).await?;
+            if !listed.is_complete() {
+                self.notes.push("The source listed fewer incidents than it reports (row-level security?); nothing was removed.".into());
+                return Ok(());
+            }
+            let present: std::collections::HashSet<String> = listed.ids.into_iter().collect();
+            let local = store::external_ids(&self.core.db().conn(), id)?;
+            local.into_iter().filter(|e| !present.contains(e)).collect()
+        } else if connector.supports_deletion_log() {
+            let since = checkpoint.unwrap_or_else(|| "1970-01-01T00:00:00Z".into());
+            match connector.deleted_since(&since).await {
+                Ok(d) => {
+                    if let Some(c) = &d.checkpoint {
+                        store::set_deletions_checkpoint(&self.core.db().conn(), id, c)?;
+                    }
+                    d.ids
+                }
+                Err(e) if e.code == ErrorCode::Forbidden => {
+                    self.notes.push("The deletion log (sys_audit_delete) is not readable: run a full reconcile to remove deleted incidents.".into());
+                    Vec::new()
+                }
+                Err(e) => return Err(e),
+            }
+        } else {
+            Vec::new()
+        };
+        if gone.is_empty() {
+            return Ok(());
+        }
+        let core = self.core.clone();
+        let version = self.version;
+        let deleted = tokio::task::spawn_blocking(move || -> CoreResult<u64> {
+            let mut conn = core.db().conn();
+            let mut index = core.knowledge_base().index(&conn)?;
+            let tx = conn.transaction()?;
+            let ids = store::delete_external(&tx, id, &gone, version)?;
+            let c = Counts {
+                deleted: ids.len() as u64,
+                ..Counts::default()
+            };
+            store::add_counts(&tx, version, &c)?;
+            store::mark_index_dirty(&tx)?;
+            tx.commit()?;
+            if let Some(ix) = index.as_mut() {
+                for key in &ids {
+                    ix.remove(*key as u64)?;
+                }
+            }
+            Ok(ids.len() as u64)
+        })
+        .await
+        .map_err(|e| CoreError::internal(format!("Pruning failed: {e}")))??;
+        self.counts.deleted += deleted;
+        Ok(())
+    }
+}
