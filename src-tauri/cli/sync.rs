@@ -127,8 +127,13 @@ fn print_report(ctx: &Context, r: &SyncReport) {
         SyncOutcome::Cancelled => println!("Sync cancelled; batches already committed are kept."),
         _ => {}
     }
+    let counted = match (r.source_total, r.unread) {
+        (Some(n), 0) => format!(" · the source counted {n}"),
+        (Some(n), unread) => format!(" · the source counted {n}, {unread} could not be read"),
+        (None, _) => String::new(),
+    };
     println!(
-        "{:?}: {} fetched, {} added, {} updated, {} unchanged, {} deleted, {} skipped · {} in the knowledge base · version {} · {:.1}s",
+        "{:?}: {} fetched, {} added, {} updated, {} unchanged, {} deleted, {} skipped · {} in the knowledge base{counted} · version {} · {:.1}s",
         r.status,
         r.fetched,
         r.added,

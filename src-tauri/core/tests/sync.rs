@@ -534,3 +534,43 @@ async fn full_reconcile_removes_what_the_deletion_log_cannot_show() {
     assert_eq!((full.deleted, full.total), (1, 39));
     f.assert_consistent(39);
 }
+
+/// Rows hidden from the account by row-level ACLs (the simulator withholds the tail of every
+/// page while `X-Total-Count` still counts it): the sync says what the source counted, how many
+/// it could not read, and ends `partial`, never `success`.
+#[tokio::test]
+async fn acl_hidden_rows_make_a_partial_sync_with_the_source_count() {
+    let Some(clean) = fixture(30, "admin", "admin").await else {
+        return;
+    };
+    let report = clean.sync().await;
+    assert_eq!(
+        (report.status, report.source_total, report.unread),
+        (SyncOutcome::Success, Some(30), 0)
+    );
+    let Some(f) = fixture(30, "admin", "admin").await else {
+        return;
+    };
+    f.control(
+        Method::POST,
+        "/sim/faults",
+        Some(json!({"path_prefix": "/api/now/table/incident", "kind": "short_page", "hide_rows": 3, "count": 1000})),
+    )
+    .await;
+    let hidden = f.sync().await;
+    assert_eq!(hidden.status, SyncOutcome::Partial, "{hidden:?}");
+    assert_eq!(hidden.source_total, Some(30));
+    assert!(
+        hidden.unread > 0 && hidden.fetched + hidden.unread == 30,
+        "{hidden:?}"
+    );
+    assert_eq!(hidden.total, hidden.fetched, "what was read is stored");
+    assert!(
+        hidden
+            .notes
+            .iter()
+            .any(|n| n.contains("could be read") && n.contains("row-level ACLs")),
+        "{:?}",
+        hidden.notes
+    );
+}

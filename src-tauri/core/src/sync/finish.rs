@@ -7,8 +7,23 @@ use super::*;
 impl Run {
     pub(super) async fn finish(mut self, ended: Ended) -> SyncReport {
         self.progress(SyncPhase::Finishing, true);
+        let done = matches!(ended, Ended::Done);
+        let read = self.counts.fetched + self.counts.skipped;
+        let unread = match self.source_total {
+            Some(counted) if done => counted.saturating_sub(read),
+            _ => 0,
+        };
+        if unread > 0 {
+            self.notes.push(format!(
+                "The source counted {} incidents for this sync but only {read} could be read: {unread} \
+                 are hidden from this account (row-level ACLs) or were deleted while it ran. Grant \
+                 the service account read access to every incident you want in the knowledge base, \
+                 then run a full reconcile.",
+                read + unread
+            ));
+        }
         let (status, error) = match ended {
-            Ended::Done if self.counts.skipped > 0 => (SyncOutcome::Partial, None),
+            Ended::Done if self.counts.skipped > 0 || unread > 0 => (SyncOutcome::Partial, None),
             Ended::Done => (SyncOutcome::Success, None),
             Ended::Cancelled => (SyncOutcome::Cancelled, None),
             Ended::Failed(e) => (SyncOutcome::Error, Some(e)),
@@ -69,6 +84,8 @@ impl Run {
             deleted: self.counts.deleted,
             skipped: self.counts.skipped,
             total,
+            source_total: self.source_total,
+            unread,
             version: Some(self.version),
             skipped_records: std::mem::take(&mut self.skipped_records),
             notes: std::mem::take(&mut self.notes),
@@ -90,6 +107,9 @@ impl Run {
             c.deleted,
             c.skipped
         );
+        if let Some(counted) = self.source_total {
+            s.push_str(&format!(" The source counted {counted} for this sync."));
+        }
         match (status, error) {
             (SyncOutcome::Error, Some(e)) => s.push_str(&format!(" Failed: {}", e.message)),
             (SyncOutcome::Cancelled, _) => s.push_str(" Cancelled; committed batches kept."),

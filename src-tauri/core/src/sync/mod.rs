@@ -125,6 +125,12 @@ pub struct SyncReport {
     pub skipped: u64,
     /// Incidents of this integration in the knowledge base afterwards.
     pub total: u64,
+    /// What the source counted for this run's query when it began (`X-Total-Count`, Jira's
+    /// total); `None` when it gives no count (Jira Cloud's token paging).
+    pub source_total: Option<u64>,
+    /// Incidents the source counted that this run could not read (hidden from the account by
+    /// row-level ACLs, or deleted while it ran): a run with any ends `partial`.
+    pub unread: u64,
     pub version: Option<i64>,
     pub skipped_records: Vec<SkippedRecord>,
     pub notes: Vec<String>,
@@ -183,6 +189,8 @@ struct Run {
     counts: Counts,
     batch: u64,
     total_hint: Option<u64>,
+    /// The first page's count (see [`SyncReport::source_total`]).
+    source_total: Option<u64>,
     skipped_records: Vec<SkippedRecord>,
     notes: Vec<String>,
 }

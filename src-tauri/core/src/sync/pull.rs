@@ -85,6 +85,9 @@ impl Run {
         // The source counts what matches from this page on: add what came before it.
         if let Some(remaining) = page.total_hint {
             self.total_hint = Some(self.counts.fetched + remaining);
+            if self.counts.fetched + self.counts.skipped == 0 && self.source_total.is_none() {
+                self.source_total = Some(remaining);
+            }
         }
         self.notes.extend(page.notes.iter().cloned());
         let skipped = page.skipped;

@@ -33,6 +33,7 @@ impl Run {
             counts: Counts::default(),
             batch: 0,
             total_hint: None,
+            source_total: None,
             skipped_records: Vec::new(),
             notes: Vec::new(),
         })

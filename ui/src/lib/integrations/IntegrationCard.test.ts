@@ -695,3 +695,20 @@ describe('IntegrationCard: Test connection', () => {
     expect(api.integrationCheck).toHaveBeenCalledWith(7);
   });
 });
+
+describe('IntegrationCard: source counts', () => {
+  it('shows what the source counted next to what is stored, and what could not be read', async () => {
+    const { user } = setup();
+    const sync = controlSync();
+    await startSync(user);
+    await sync.finish({
+      status: 'partial',
+      source_total: 1240,
+      unread: 6,
+      notes: ['The source counted 1240 incidents for this sync but only 1234 could be read: 6 are hidden from this account (row-level ACLs) or were deleted while it ran.'],
+    });
+    const result = screen.getByTestId('sync-result');
+    expect(result).toHaveTextContent('1,234 in the knowledge base · the source counted 1,240, 6 could not be read');
+    expect(result).toHaveTextContent('row-level ACLs');
+  });
+});

@@ -20,7 +20,7 @@ export type SyncPhase = "connecting" | "fetching" | "embedding" | "saving" | "pr
 export interface SyncProgress { phase: SyncPhase; batch: number; total_batches: number | null; processed: number; total_hint: number | null; added: number; updated: number; unchanged: number; skipped: number; rate: number /* incidents per second */; eta_s: number | null }
 export type SyncOutcome = "success" | "partial" | "error" | "cancelled";
 export interface SkippedRecord { external_id: string | null; reason: string }
-export interface SyncReport { status: SyncOutcome; fetched: number; added: number; updated: number; unchanged: number; deleted: number; skipped: number; total: number /* incidents of this integration in the knowledge base */; version: number | null; skipped_records: SkippedRecord[]; notes: string[]; duration_s: number; error: AppError | null }
+export interface SyncReport { status: SyncOutcome; fetched: number; added: number; updated: number; unchanged: number; deleted: number; skipped: number; total: number /* incidents of this integration in the knowledge base */; /** what the source counted for this sync's query; null when it gives no count */ source_total?: number | null; /** counted by the source but not readable (ACL-hidden or deleted meanwhile): the sync is partial */ unread?: number; version: number | null; skipped_records: SkippedRecord[]; notes: string[]; duration_s: number; error: AppError | null }
 export interface SyncSummary { added: number; updated: number; deleted: number; skipped: number; total: number; version: number | null }
 
 // ---- Knowledge base (core/src/kb) ----
