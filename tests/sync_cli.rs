@@ -229,3 +229,12 @@ fn integrations_check_reports_each_step_and_sets_the_exit_status() {
         "{text}"
     );
 }
+
+#[test]
+fn allow_mass_delete_goes_with_a_full_reconcile_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = cli(dir.path(), &["sync", "Sim", "--allow-mass-delete"]);
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("--full"), "{said}");
+}

@@ -16,6 +16,10 @@ pub struct SyncArgs {
     /// Full reconcile: also remove incidents deleted at the source.
     #[arg(long)]
     full: bool,
+    /// With --full: remove the incidents the source no longer lists even when they are more
+    /// than 10 % of the integration's (held back otherwise, as access may have been lost).
+    #[arg(long, requires = "full")]
+    allow_mass_delete: bool,
     /// Incidents embedded and committed together.
     #[arg(long, value_name = "N")]
     batch_size: Option<usize>,
@@ -30,6 +34,7 @@ pub(crate) fn run(ctx: &Context, args: SyncArgs) -> CoreResult<i32> {
     let integration = ctx.core.integration_by_name(&actor, &args.name)?;
     let mut options = SyncOptions {
         full: args.full,
+        allow_mass_delete: args.allow_mass_delete,
         ..SyncOptions::default()
     };
     if let Some(n) = args.batch_size {
@@ -126,6 +131,12 @@ fn print_report(ctx: &Context, r: &SyncReport) {
         }
         SyncOutcome::Cancelled => println!("Sync cancelled; batches already committed are kept."),
         _ => {}
+    }
+    if r.held_deletions > 0 {
+        println!(
+            "Held back: {} deletions (more than 10 % of the incidents; see the note). Confirm with --full --allow-mass-delete.",
+            r.held_deletions
+        );
     }
     let counted = match (r.source_total, r.unread) {
         (Some(n), 0) => format!(" · the source counted {n}"),

@@ -59,11 +59,13 @@ pub async fn integration_sync(
     state: State<'_, AppState>,
     id: i64,
     full: bool,
+    allow_mass_delete: Option<bool>,
     on_progress: Channel<SyncProgress>,
 ) -> Result<SyncReport, CoreError> {
     let (core, actor) = state.acting().await?;
     let options = SyncOptions {
         full,
+        allow_mass_delete: full && allow_mass_delete.unwrap_or(false),
         ..SyncOptions::default()
     };
     let name = core.integration_name(id).unwrap_or_default();

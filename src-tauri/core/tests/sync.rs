@@ -574,3 +574,67 @@ async fn acl_hidden_rows_make_a_partial_sync_with_the_source_count() {
         hidden.notes
     );
 }
+
+/// A full reconcile whose source suddenly lists far fewer incidents (here 20 of 30 gone) does
+/// not empty the knowledge base: the deletions are held, the sync is `partial` with a note
+/// naming the confirmation; confirmed (`allow_mass_delete`), they go. A few deletions (3 of 30,
+/// not more than 10 %) need no confirmation.
+#[tokio::test]
+async fn a_mass_deletion_is_held_until_confirmed() {
+    let Some(f) = fixture(30, "admin", "admin").await else {
+        return;
+    };
+    assert_eq!(f.sync().await.total, 30);
+    let ids: Vec<String> = f
+        .control(
+            Method::GET,
+            "/api/now/table/incident?sysparm_fields=sys_id&sysparm_limit=100",
+            None,
+        )
+        .await["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["sys_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids.len(), 30);
+    let full = |allow_mass_delete| SyncOptions {
+        full: true,
+        allow_mass_delete,
+        ..options()
+    };
+    for id in &ids[..3] {
+        f.control(Method::DELETE, &format!("/sim/records/incident/{id}"), None)
+            .await;
+    }
+    let few = f.sync_with(full(false)).await.0;
+    assert_eq!(
+        (few.status, few.deleted, few.held_deletions, few.total),
+        (SyncOutcome::Success, 3, 0, 27),
+        "{few:?}"
+    );
+    for id in &ids[3..23] {
+        f.control(Method::DELETE, &format!("/sim/records/incident/{id}"), None)
+            .await;
+    }
+    let held = f.sync_with(full(false)).await.0;
+    assert_eq!(held.status, SyncOutcome::Partial, "{held:?}");
+    assert_eq!((held.deleted, held.held_deletions, held.total), (0, 20, 27));
+    assert!(
+        held.notes
+            .iter()
+            .any(|n| n.contains("lost access") && n.contains("--allow-mass-delete")),
+        "{:?}",
+        held.notes
+    );
+    let confirmed = f.sync_with(full(true)).await.0;
+    assert_eq!(
+        (
+            confirmed.status,
+            confirmed.deleted,
+            confirmed.held_deletions,
+            confirmed.total
+        ),
+        (SyncOutcome::Success, 20, 0, 7)
+    );
+}

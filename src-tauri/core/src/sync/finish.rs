@@ -23,7 +23,9 @@ impl Run {
             ));
         }
         let (status, error) = match ended {
-            Ended::Done if self.counts.skipped > 0 || unread > 0 => (SyncOutcome::Partial, None),
+            Ended::Done if self.counts.skipped > 0 || unread > 0 || self.held_deletions > 0 => {
+                (SyncOutcome::Partial, None)
+            }
             Ended::Done => (SyncOutcome::Success, None),
             Ended::Cancelled => (SyncOutcome::Cancelled, None),
             Ended::Failed(e) => (SyncOutcome::Error, Some(e)),
@@ -86,6 +88,7 @@ impl Run {
             total,
             source_total: self.source_total,
             unread,
+            held_deletions: self.held_deletions,
             version: Some(self.version),
             skipped_records: std::mem::take(&mut self.skipped_records),
             notes: std::mem::take(&mut self.notes),

@@ -39,6 +39,10 @@ use crate::{Actor, Core, Permission};
 pub const DEFAULT_BATCH_SIZE: usize = 32;
 /// Incidents asked for per request.
 pub const DEFAULT_PAGE_SIZE: usize = 200;
+/// A full reconcile that would remove more than this share of an integration's incidents holds
+/// the deletions until the admin confirms: a source that suddenly lists far fewer incidents
+/// has more often lost access (a role, an ACL) than lost the incidents.
+pub const MASS_DELETE_SHARE: f64 = 0.10;
 /// Pages fetched ahead of the embedder.
 const PREFETCH_PAGES: usize = 2;
 /// Minimum time between two progress events (the last one always goes out).
@@ -48,6 +52,9 @@ const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 pub struct SyncOptions {
     /// Also list every id at the source and remove incidents deleted there.
     pub full: bool,
+    /// A full reconcile may remove more than [`MASS_DELETE_SHARE`] of the integration's
+    /// incidents (the admin confirmed that they were really deleted at the source).
+    pub allow_mass_delete: bool,
     pub batch_size: usize,
     pub page_size: usize,
     /// Connector tuning (retry policy, timeouts); tests shorten waits with it.
@@ -58,6 +65,7 @@ impl Default for SyncOptions {
     fn default() -> Self {
         SyncOptions {
             full: false,
+            allow_mass_delete: false,
             batch_size: DEFAULT_BATCH_SIZE,
             page_size: DEFAULT_PAGE_SIZE,
             connector: ConnectorOptions::default(),
@@ -131,6 +139,9 @@ pub struct SyncReport {
     /// Incidents the source counted that this run could not read (hidden from the account by
     /// row-level ACLs, or deleted while it ran): a run with any ends `partial`.
     pub unread: u64,
+    /// Deletions a full reconcile held back (more than [`MASS_DELETE_SHARE`] of the
+    /// integration's incidents, not confirmed): the run ends `partial`.
+    pub held_deletions: u64,
     pub version: Option<i64>,
     pub skipped_records: Vec<SkippedRecord>,
     pub notes: Vec<String>,
@@ -191,6 +202,8 @@ struct Run {
     total_hint: Option<u64>,
     /// The first page's count (see [`SyncReport::source_total`]).
     source_total: Option<u64>,
+    /// See [`SyncReport::held_deletions`].
+    held_deletions: u64,
     skipped_records: Vec<SkippedRecord>,
     notes: Vec<String>,
 }

@@ -159,9 +159,29 @@ impl Run {
                 self.notes.push("The source listed fewer incidents than it reports (row-level security?); nothing was removed.".into());
                 return Ok(());
             }
+            let listed_count = listed.ids.len();
             let present: std::collections::HashSet<String> = listed.ids.into_iter().collect();
             let local = store::external_ids(&self.core.db().conn(), id)?;
-            local.into_iter().filter(|e| !present.contains(e)).collect()
+            let held = local.len();
+            let gone: Vec<String> = local.into_iter().filter(|e| !present.contains(e)).collect();
+            #[allow(clippy::cast_precision_loss)]
+            let mass = gone.len() as f64 > MASS_DELETE_SHARE * held as f64;
+            if mass && !self.options.allow_mass_delete {
+                self.held_deletions = gone.len() as u64;
+                self.notes.push(format!(
+                    "The source listed {listed_count} incidents while the knowledge base holds {held} \
+                     from it: {} would be removed, more than {:.0} %. That usually means the \
+                     account lost access (a role or ACL change), not that the incidents were \
+                     deleted, so nothing was removed. Check the account with Test connection; if \
+                     they really were deleted, confirm the removal from the card or run `supportbot \
+                     sync {} --full --allow-mass-delete`.",
+                    gone.len(),
+                    MASS_DELETE_SHARE * 100.0,
+                    self.integration.name
+                ));
+                return Ok(());
+            }
+            gone
         } else if connector.supports_deletion_log() {
             let since = checkpoint.unwrap_or_else(|| "1970-01-01T00:00:00Z".into());
             match connector.deleted_since(&since).await {

@@ -34,6 +34,7 @@ impl Run {
             batch: 0,
             total_hint: None,
             source_total: None,
+            held_deletions: 0,
             skipped_records: Vec::new(),
             notes: Vec::new(),
         })

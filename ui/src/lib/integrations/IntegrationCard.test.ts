@@ -218,7 +218,7 @@ describe('IntegrationCard: sync', () => {
     const { user } = setup();
     controlSync();
     await startSync(user);
-    expect(api.integrationSync).toHaveBeenCalledWith(7, false, expect.any(Function));
+    expect(api.integrationSync).toHaveBeenCalledWith(7, false, expect.any(Function), false);
     const bar = screen.getByTestId('sync-progress');
     expect(bar).toHaveAttribute('role', 'progressbar');
     expect(bar).toHaveAttribute('data-phase', 'connecting');
@@ -310,7 +310,7 @@ describe('IntegrationCard: sync', () => {
     expect(screen.getByTestId('sync-full')).toHaveAccessibleDescription('Also removes incidents deleted in Jira.');
     await user.click(screen.getByTestId('sync-full'));
     expect(api.integrationSync).toHaveBeenCalledTimes(1);
-    expect(api.integrationSync).toHaveBeenCalledWith(7, true, expect.any(Function));
+    expect(api.integrationSync).toHaveBeenCalledWith(7, true, expect.any(Function), false);
     expect(screen.getByTestId('sync-panel')).toHaveTextContent('Full reconcile');
   });
 
@@ -710,5 +710,22 @@ describe('IntegrationCard: source counts', () => {
     const result = screen.getByTestId('sync-result');
     expect(result).toHaveTextContent('1,234 in the knowledge base · the source counted 1,240, 6 could not be read');
     expect(result).toHaveTextContent('row-level ACLs');
+  });
+});
+
+describe('IntegrationCard: held deletions', () => {
+  it('offers to confirm the deletions a full reconcile held back, and confirms with a full sync', async () => {
+    const { user } = setup();
+    const sync = controlSync();
+    await startSync(user, 'sync-full');
+    await sync.finish({
+      status: 'partial',
+      held_deletions: 20,
+      notes: ['The source listed 10 incidents while the knowledge base holds 30 from it: 20 would be removed, more than 10 %.'],
+    });
+    const held = screen.getByTestId('sync-held');
+    expect(held).toHaveTextContent('Remove 20 incidents');
+    await user.click(within(held).getByTestId('confirm-mass-delete'));
+    expect(api.integrationSync).toHaveBeenLastCalledWith(7, true, expect.any(Function), true);
   });
 });

@@ -103,7 +103,7 @@ describe('api', () => {
     await expect(api.integrationSync(3, true, (p) => seen.push(p))).resolves.toBe(report);
     const [cmd, args] = invokeMock.mock.calls[0];
     expect(cmd).toBe('integration_sync');
-    expect(args).toEqual({ id: 3, full: true, onProgress: expect.any(Channel) });
+    expect(args).toEqual({ id: 3, full: true, allowMassDelete: false, onProgress: expect.any(Channel) });
     expect(seen).toEqual([{ phase: 'fetching', batch: 1 }]);
   });
 

@@ -93,16 +93,18 @@ export const integrationRemove = (id: number): Promise<null> => call('integratio
  * Runs a sync and resolves with its report when it ends, whatever the outcome: a failure during
  * the sync resolves with `status: "error"` and `error` set, a cancelled one with "cancelled".
  * Rejects (AppError) only when the sync cannot start: `sync_running`, `permission_denied`,
- * `model_missing`, `not_found`. `full` also removes incidents deleted at the source.
+ * `model_missing`, `not_found`. `full` also removes incidents deleted at the source;
+ * `allowMassDelete` confirms removing more than 10 % of them (held back otherwise).
  * `onProgress` is called for every progress event until the promise settles.
  */
 export async function integrationSync(
   id: number,
   full: boolean,
   onProgress: (progress: SyncProgress) => void,
+  allowMassDelete = false,
 ): Promise<SyncReport> {
   await ready;
-  return call('integration_sync', { id, full, onProgress: makeChannel<SyncProgress>(onProgress) });
+  return call('integration_sync', { id, full, allowMassDelete, onProgress: makeChannel<SyncProgress>(onProgress) });
 }
 
 /** Asks a running sync to stop; the pending `integrationSync` then resolves with "cancelled". */

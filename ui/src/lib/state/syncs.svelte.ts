@@ -28,16 +28,21 @@ class Syncs {
    * Starts a sync and resolves with its report. Rejects with an AppError when the sync could
    * not start (sync_running, permission_denied, model_missing, not_found…).
    */
-  async start(id: number, full: boolean): Promise<SyncReport> {
+  async start(id: number, full: boolean, allowMassDelete = false): Promise<SyncReport> {
     if (this.runs[id]) throw toAppError({ code: 'sync_running', message: 'A sync of this integration is already running.' });
     const token = this.#nextToken++;
     this.runs[id] = { full, progress: null, cancelling: false, token };
     delete this.results[id];
     try {
-      const report = await integrationSync(id, full, (progress) => {
-        const run = this.runs[id];
-        if (run?.token === token) run.progress = progress;
-      });
+      const report = await integrationSync(
+        id,
+        full,
+        (progress) => {
+          const run = this.runs[id];
+          if (run?.token === token) run.progress = progress;
+        },
+        allowMassDelete,
+      );
       this.results[id] = report;
       return report;
     } catch (e) {
