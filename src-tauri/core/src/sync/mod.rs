@@ -43,6 +43,10 @@ pub const DEFAULT_PAGE_SIZE: usize = 200;
 /// the deletions until the admin confirms: a source that suddenly lists far fewer incidents
 /// has more often lost access (a role, an ACL) than lost the incidents.
 pub const MASS_DELETE_SHARE: f64 = 0.10;
+/// …and more than this many incidents, unless it would remove all of them: a small knowledge
+/// base losing one or two incidents to real deletions needs no confirmation, an emptied one
+/// does.
+pub const MASS_DELETE_FLOOR: usize = 5;
 /// Pages fetched ahead of the embedder.
 const PREFETCH_PAGES: usize = 2;
 /// Minimum time between two progress events (the last one always goes out).

@@ -165,7 +165,8 @@ impl Run {
             let held = local.len();
             let gone: Vec<String> = local.into_iter().filter(|e| !present.contains(e)).collect();
             #[allow(clippy::cast_precision_loss)]
-            let mass = gone.len() as f64 > MASS_DELETE_SHARE * held as f64;
+            let mass = gone.len() as f64 > MASS_DELETE_SHARE * held as f64
+                && (gone.len() > MASS_DELETE_FLOOR || (gone.len() == held && held > 0));
             if mass && !self.options.allow_mass_delete {
                 self.held_deletions = gone.len() as u64;
                 self.notes.push(format!(
