@@ -73,11 +73,17 @@ fn skipped(name: &str) -> CheckStep {
 
 /// The proxy requests to `url` go through, from the environment (as the HTTP client reads it).
 fn proxy_for(url: &str) -> Option<String> {
+    proxy_from(url, |name| std::env::var(name).ok())
+}
+
+/// [`proxy_for`] with the environment given, so tests need not change the process's own (other
+/// tests' HTTP clients read it at the same time).
+fn proxy_from(url: &str, env: impl Fn(&str) -> Option<String>) -> Option<String> {
     let host = url::Url::parse(url).ok()?.host_str()?.to_ascii_lowercase();
     let var = |names: &[&str]| {
         names
             .iter()
-            .find_map(|n| std::env::var(n).ok().filter(|v| !v.trim().is_empty()))
+            .find_map(|n| env(n).filter(|v| !v.trim().is_empty()))
     };
     let bypass = var(&["NO_PROXY", "no_proxy"]).unwrap_or_default();
     let bypassed = bypass.split(',').map(str::trim).any(|b| {
@@ -184,15 +190,15 @@ mod tests {
 
     #[test]
     fn the_proxy_is_named_without_its_credentials_and_no_proxy_is_honoured() {
-        // One test owns these variables (tests run in threads of one process).
-        std::env::set_var("HTTPS_PROXY", "http://user:secret@proxy.corp:3128");
-        std::env::set_var("NO_PROXY", "localhost,.internal.corp");
-        let shown = proxy_for("https://acme.service-now.com").unwrap();
+        let env = |name: &str| match name {
+            "HTTPS_PROXY" => Some("http://user:secret@proxy.corp:3128".to_owned()),
+            "NO_PROXY" => Some("localhost,.internal.corp".to_owned()),
+            _ => None,
+        };
+        let shown = proxy_from("https://acme.service-now.com", env).unwrap();
         assert_eq!(shown, "http://proxy.corp:3128");
         assert!(!shown.contains("secret"));
-        assert_eq!(proxy_for("https://jira.internal.corp/"), None);
-        std::env::remove_var("HTTPS_PROXY");
-        std::env::remove_var("NO_PROXY");
-        assert_eq!(proxy_for("https://acme.service-now.com"), None);
+        assert_eq!(proxy_from("https://jira.internal.corp/", env), None);
+        assert_eq!(proxy_from("https://acme.service-now.com", |_| None), None);
     }
 }
