@@ -17,6 +17,7 @@ const COMMANDS: &[&str] = &[
     "kb_rebuild",
     "kb_gaps",
     "integration_check",
+    "integration_check_draft",
     "chat_settings",
     "chat_settings_save",
     "chat_session",

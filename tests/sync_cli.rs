@@ -238,3 +238,80 @@ fn allow_mass_delete_goes_with_a_full_reconcile_only() {
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(said.contains("--full"), "{said}");
 }
+
+#[test]
+fn client_credentials_bare_429s_and_a_request_budget_through_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    if !model_ready(dir.path()) {
+        return;
+    }
+    let sim = Sim::start_with(&["--incidents", "40", "--oauth-client-credentials"]);
+    let add = command(dir.path())
+        .args([
+            "integrations",
+            "add",
+            "--name",
+            "CC",
+            "--kind",
+            "servicenow",
+            "--auth",
+            "oauth2-client-credentials",
+            "--client-id",
+            "demo-client",
+            "--url",
+            &sim.1,
+            "--request-budget",
+            "500",
+            "--json",
+        ])
+        .env("SUPPORTBOT_CLIENT_SECRET", "demo-secret")
+        .output()
+        .unwrap();
+    assert!(
+        add.status.success(),
+        "{}",
+        String::from_utf8_lossy(&add.stderr)
+    );
+    let added = last_json(&add.stdout);
+    assert_eq!(added["auth"], "oauth2_client_credentials");
+    assert_eq!(added["request_budget"], 500);
+    assert!(added["username"].is_null());
+    assert_eq!(added["secrets"]["password"], false);
+
+    // Three 429s without Retry-After or any rate-limit header: waited out, said on stderr.
+    sim.control(
+        "POST",
+        "/sim/faults",
+        r#"{"path_prefix": "/api/now/table/incident", "status": 429, "bare": true, "count": 3}"#,
+    );
+    let sync = command(dir.path()).args(["sync", "CC"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&sync.stderr);
+    assert!(sync.status.success(), "{stderr}");
+    assert_eq!(
+        stderr.matches("waiting for rate limit (").count(),
+        3,
+        "{stderr}"
+    );
+    let stats = command(dir.path())
+        .args(["kb", "stats", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(last_json(&stats.stdout)["incidents"], 40);
+
+    // A CA file that cannot be read or is not PEM: a clear error, nothing changed.
+    let bogus = dir.path().join("ca.pem");
+    std::fs::write(&bogus, "hello").unwrap();
+    for (path, words) in [
+        (dir.path().join("missing.pem"), "Cannot read the CA file"),
+        (bogus, "not a PEM certificate file"),
+    ] {
+        let edit = command(dir.path())
+            .args(["integrations", "edit", "CC", "--ca-file"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(!edit.status.success());
+        let text = String::from_utf8_lossy(&edit.stderr);
+        assert!(text.contains(words), "{text}");
+    }
+}

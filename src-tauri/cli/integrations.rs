@@ -43,7 +43,10 @@ pub enum KindArg {
 pub enum AuthArg {
     Basic,
     Token,
+    /// OAuth password grant (client id + secret, username + password).
     Oauth2,
+    /// OAuth client credentials grant (client id + SUPPORTBOT_CLIENT_SECRET; no password).
+    Oauth2ClientCredentials,
 }
 
 impl From<KindArg> for Kind {
@@ -61,6 +64,7 @@ impl From<AuthArg> for AuthType {
             AuthArg::Basic => AuthType::Basic,
             AuthArg::Token => AuthType::Token,
             AuthArg::Oauth2 => AuthType::Oauth2,
+            AuthArg::Oauth2ClientCredentials => AuthType::Oauth2ClientCredentials,
         }
     }
 }
@@ -93,6 +97,48 @@ pub struct AddArgs {
     allow_insecure_http: bool,
     #[command(flatten)]
     filters: FilterArgs,
+    #[command(flatten)]
+    network: NetworkArgs,
+}
+
+/// How the app reaches the source: trusted certificates and request pacing.
+#[derive(Debug, ClapArgs)]
+pub struct NetworkArgs {
+    /// Trust the CA certificate(s) in this PEM file for this integration, besides the OS trust
+    /// store (a corporate TLS-inspecting proxy, a self-signed instance).
+    #[arg(long, value_name = "PEM")]
+    ca_file: Option<std::path::PathBuf>,
+    /// Stop trusting the certificates given with --ca-file (edit only).
+    #[arg(long, conflicts_with = "ca_file")]
+    no_ca_file: bool,
+    /// Send at most N requests per hour to the source (e.g. 500, a common instance limit):
+    /// a sync then waits for the budget instead of running into rate limits. 0 removes it.
+    #[arg(long, value_name = "N")]
+    request_budget: Option<u32>,
+}
+
+impl NetworkArgs {
+    /// The PEM text of --ca-file, `Some("")` for --no-ca-file, `None` when neither is given.
+    fn ca_certificates(&self) -> CoreResult<Option<String>> {
+        if self.no_ca_file {
+            return Ok(Some(String::new()));
+        }
+        let Some(path) = &self.ca_file else {
+            return Ok(None);
+        };
+        std::fs::read_to_string(path).map(Some).map_err(|e| {
+            CoreError::invalid(
+                [(
+                    "ca_certificates".to_string(),
+                    format!(
+                        "Cannot read the CA file {}: {e}. Give the path of a PEM file.",
+                        path.display()
+                    ),
+                )]
+                .into(),
+            )
+        })
+    }
 }
 
 /// What a sync pulls. Lists are comma separated; on edit, given flags replace those filters.
@@ -189,6 +235,8 @@ pub struct EditArgs {
     allow_insecure_http: bool,
     #[command(flatten)]
     filters: FilterArgs,
+    #[command(flatten)]
+    network: NetworkArgs,
 }
 
 const SECRET_ENV: [(SecretField, &str, &str); 3] = [
@@ -232,6 +280,8 @@ pub(crate) fn run(ctx: &Context, cmd: IntegrationsCommand) -> CoreResult<()> {
                 enabled: Some(!a.disabled),
                 schedule_minutes: a.schedule_minutes,
                 filters: a.filters.apply(&Filters::default()),
+                request_budget: a.network.request_budget,
+                ca_certificates: a.network.ca_certificates()?,
                 allow_insecure_http: a.allow_insecure_http,
             };
             for (field, var, label) in SECRET_ENV {
@@ -288,6 +338,8 @@ pub(crate) fn run(ctx: &Context, cmd: IntegrationsCommand) -> CoreResult<()> {
                 enabled: None,
                 schedule_minutes: e.schedule_minutes,
                 filters: e.filters.apply(&current.filters),
+                request_budget: e.network.request_budget,
+                ca_certificates: e.network.ca_certificates()?,
                 allow_insecure_http: e.allow_insecure_http,
             };
             let edited = core

@@ -27,6 +27,10 @@ pub struct SimArgs {
     /// Bearer secret sent with each webhook delivery.
     #[arg(long, value_name = "S")]
     va_webhook_secret: Option<String>,
+    /// Accept the OAuth client credentials grant (client demo-client / demo-secret; tokens act
+    /// as svc.readonly). Off by default, as on a real instance.
+    #[arg(long)]
+    oauth_client_credentials: bool,
 }
 
 /// Serves until Ctrl-C or SIGTERM. The first stdout line is `listening on http://127.0.0.1:PORT`.
@@ -38,6 +42,7 @@ pub(crate) fn run(args: SimArgs) -> CoreResult<()> {
         fixture: args.fixture,
         va_webhook: args.va_webhook,
         va_webhook_secret: args.va_webhook_secret,
+        oauth_client_credentials: args.oauth_client_credentials,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

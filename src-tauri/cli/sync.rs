@@ -60,6 +60,12 @@ pub(crate) fn run(ctx: &Context, args: SyncArgs) -> CoreResult<i32> {
         core.sync(&actor, id, options, move |p| {
             if json {
                 println!("{}", serde_json::to_string(&p).unwrap_or_default());
+            } else if let Some(wait) = &p.wait {
+                // A wait can last minutes: say so on its own line, bar or not.
+                if bar {
+                    eprintln!();
+                }
+                eprintln!("{}", wait.label);
             } else if bar {
                 draw_bar(&p);
             }

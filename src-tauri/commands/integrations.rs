@@ -89,6 +89,18 @@ pub async fn integration_check(
     core.check_integration(&actor, id).await
 }
 
+/// The connection check of the add/edit dialog's values, before saving (`id`: the integration
+/// being edited, whose stored secrets stand in for empty ones on the same origin).
+#[tauri::command]
+pub async fn integration_check_draft(
+    state: State<'_, AppState>,
+    input: NewIntegration,
+    id: Option<i64>,
+) -> Result<IntegrationCheck, CoreError> {
+    let (core, actor) = state.acting().await?;
+    core.check_integration_draft(&actor, id, input).await
+}
+
 #[tauri::command]
 pub async fn integration_sync_cancel(state: State<'_, AppState>, id: i64) -> Result<(), CoreError> {
     let (core, actor) = state.acting().await?;

@@ -38,6 +38,7 @@ pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + '
         integrations::integration_sync,
         integrations::integration_sync_cancel,
         integrations::integration_check,
+        integrations::integration_check_draft,
         kb::kb_stats,
         kb::kb_search,
         kb::kb_facets,

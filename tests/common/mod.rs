@@ -38,7 +38,7 @@ impl Sim {
         Sim::start_with(&["--fixture", fixture.to_str().expect("a UTF-8 path")])
     }
 
-    fn start_with(args: &[&str]) -> Sim {
+    pub fn start_with(args: &[&str]) -> Sim {
         let mut child = Command::new(BIN)
             .args(["sim", "--port", "0"])
             .args(args)

@@ -95,6 +95,8 @@ fn prepare() {
                 enabled: Some(false),
                 schedule_minutes: None,
                 filters: None,
+                request_budget: None,
+                ca_certificates: None,
                 allow_insecure_http: false,
             },
         )

@@ -119,6 +119,8 @@ async fn main() {
                 enabled: None,
                 schedule_minutes: None,
                 filters: None,
+                request_budget: None,
+                ca_certificates: None,
                 allow_insecure_http: false,
             },
         )

@@ -42,6 +42,10 @@ pub struct Core {
     vault: Vault,
     kb: KnowledgeBase,
     jobs: SyncJobs,
+    /// Request budgets of integrations that have one, shared by their syncs and checks.
+    pub(crate) budgets: std::sync::Mutex<
+        std::collections::HashMap<i64, std::sync::Arc<crate::connectors::pacing::RequestBudget>>,
+    >,
 }
 
 impl Core {
@@ -63,6 +67,7 @@ impl Core {
             data_dir: data_dir.to_path_buf(),
             kb: KnowledgeBase::new(data_dir),
             jobs: SyncJobs::default(),
+            budgets: Default::default(),
             db,
             vault,
         })
@@ -155,19 +160,7 @@ impl Core {
         for f in SecretField::ALL {
             secrets.set(f, provided(input.secret(f)).is_some());
         }
-        let mut c = Candidate {
-            name: input.name.clone(),
-            kind: input.kind,
-            auth: input.auth,
-            url: input.url.clone(),
-            username: input.username.clone(),
-            client_id: input.client_id.clone(),
-            enabled: input.enabled.unwrap_or(true),
-            schedule_minutes: input.schedule_minutes.filter(|m| *m > 0),
-            filters: input.filters.clone().unwrap_or_default(),
-            secrets,
-            allow_insecure_http: input.allow_insecure_http,
-        };
+        let mut c = Candidate::from_new(&input, secrets);
         let mut conn = self.db.conn();
         let tx = conn.transaction()?;
         integrations::validate(&mut c, |name| {
@@ -224,6 +217,15 @@ impl Core {
                 .filters
                 .clone()
                 .unwrap_or_else(|| current.filters.clone()),
+            request_budget: match patch.request_budget {
+                Some(0) => None,
+                Some(b) => Some(b),
+                None => current.request_budget,
+            },
+            ca_certificates: patch
+                .ca_certificates
+                .clone()
+                .or_else(|| current.ca_certificates.clone()),
             secrets,
             // An unencrypted URL accepted before stays accepted while its origin does.
             allow_insecure_http: patch.allow_insecure_http
@@ -377,6 +379,8 @@ impl Core {
                     enabled: true,
                     schedule_minutes: None,
                     filters: Default::default(),
+                    request_budget: None,
+                    ca_certificates: None,
                     secrets: SecretFlags {
                         password: true,
                         ..SecretFlags::default()

@@ -135,3 +135,85 @@ async fn each_failure_lands_on_its_step_with_advice_and_a_pass_counts_the_source
     );
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dialog_checks_unsaved_values_and_never_sends_a_stored_secret_to_another_host() {
+    let dir = tempfile::tempdir().unwrap();
+    let core = Arc::new(Core::open_with(dir.path(), StorePreference::File).unwrap());
+    let admin = core.actor(None, None).unwrap();
+    let sim = supportbot_sim::start(SimConfig {
+        incidents: 12,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let url = sim.base_url();
+
+    // Adding: the typed values are checked, nothing is stored.
+    let draft = core
+        .check_integration_draft(&admin, None, sim_basic("Draft", &url))
+        .await
+        .unwrap();
+    assert!(draft.ok, "{draft:?}");
+    assert_eq!(draft.source_total, Some(12));
+    assert!(core.list_integrations(&admin).unwrap().is_empty());
+    let wrong = core
+        .check_integration_draft(
+            &admin,
+            None,
+            NewIntegration {
+                password: secret("wrong"),
+                ..sim_basic("Draft", &url)
+            },
+        )
+        .await
+        .unwrap();
+    assert!(!wrong.ok);
+    assert!(step(&wrong, "reach").ok);
+    assert!(!step(&wrong, "auth").ok && step(&wrong, "auth").advice.is_some());
+    // Invalid input fails like saving would.
+    let invalid = core
+        .check_integration_draft(
+            &admin,
+            None,
+            NewIntegration {
+                url: "not a url".into(),
+                ..sim_basic("Draft", &url)
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(invalid.fields.contains_key("url"), "{invalid:?}");
+
+    // Editing: an empty password is the stored one on the same origin…
+    let saved = core
+        .add_integration(&admin, sim_basic("Saved", &url))
+        .unwrap();
+    let same = core
+        .check_integration_draft(
+            &admin,
+            Some(saved.id),
+            NewIntegration {
+                password: None,
+                ..sim_basic("Saved", &url)
+            },
+        )
+        .await
+        .unwrap();
+    assert!(same.ok, "{same:?}");
+    // …but never on another host: that needs the password typed again.
+    let rogue = common::rogue::Server::recorder();
+    let moved = core
+        .check_integration_draft(
+            &admin,
+            Some(saved.id),
+            NewIntegration {
+                password: None,
+                ..sim_basic("Saved", &rogue.url(""))
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(moved.fields.contains_key("password"), "{moved:?}");
+    assert!(rogue.requests().is_empty());
+}

@@ -684,7 +684,7 @@ async fn rate_limits_are_waited_out_then_reported() {
     assert!(detail(&e).contains("Rate limit"), "{}", detail(&e));
     assert_eq!(
         fault_hits(&sim).await,
-        u64::from(RetryPolicy::fast().max_attempts)
+        u64::from(RetryPolicy::fast().rate_limit_attempts)
     );
 
     // A server asking for an hour is not waited for.

@@ -353,6 +353,8 @@ fn core_for(url: &str) -> Option<(tempfile::TempDir, Arc<Core>, i64)> {
         enabled: None,
         schedule_minutes: None,
         filters: None,
+        request_budget: None,
+        ca_certificates: None,
         allow_insecure_http: false,
     };
     let id = core.add_integration(&admin, input).unwrap().id;

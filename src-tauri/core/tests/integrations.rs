@@ -23,6 +23,8 @@ fn new(kind: Kind, auth: AuthType, url: &str) -> NewIntegration {
         enabled: None,
         schedule_minutes: None,
         filters: None,
+        request_budget: None,
+        ca_certificates: None,
         allow_insecure_http: false,
     }
 }

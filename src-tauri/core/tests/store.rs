@@ -97,3 +97,41 @@ fn database_from_a_newer_version_is_refused_untouched() {
     let conn = open_connection(&path).unwrap();
     assert_eq!(schema_version(&conn).unwrap(), LATEST_VERSION + 1);
 }
+
+#[test]
+fn the_integrations_rebuild_keeps_rows_and_never_reuses_a_deleted_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(DB_FILE);
+    {
+        let mut conn = open_connection(&path).unwrap();
+        migrate_to(&mut conn, 10).unwrap();
+        for name in ["Kept", "Deleted"] {
+            conn.execute(
+                "INSERT INTO integrations (name, kind, auth, url, username, created_at, updated_at, schedule_minutes, filters_json)
+                 VALUES (?1, 'servicenow', 'oauth2', 'https://acme.service-now.com', 'svc', 't', 't', 60, '{\"priority\":[\"1\"]}')",
+                [name],
+            )
+            .unwrap();
+        }
+        conn.execute("DELETE FROM integrations WHERE name = 'Deleted'", [])
+            .unwrap();
+        migrate(&mut conn).unwrap();
+        let (id, auth, schedule, filters, listing): (i64, String, u32, String, u32) = conn
+            .query_row(
+                "SELECT id, auth, schedule_minutes, filters_json, syncs_since_listing FROM integrations WHERE name = 'Kept'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )
+            .unwrap();
+        assert_eq!((id, auth.as_str(), schedule, listing), (1, "oauth2", 60, 0));
+        assert!(filters.contains("priority"));
+        // The new auth type is accepted now, and the deleted integration's id 2 stays unused.
+        conn.execute(
+            "INSERT INTO integrations (name, kind, auth, url, client_id, created_at, updated_at)
+             VALUES ('New', 'servicenow', 'oauth2_client_credentials', 'https://acme.service-now.com', 'c', 't', 't')",
+            [],
+        )
+        .unwrap();
+        assert_eq!(conn.last_insert_rowid(), 3);
+    }
+}

@@ -168,16 +168,18 @@ async fn remove_fault(State(state): State<Arc<AppState>>, Path(id): Path<u64>) -
 struct OauthSettings {
     access_token_ttl: Option<u64>,
     refresh_token_ttl: Option<u64>,
+    client_credentials: Option<bool>,
 }
 
 async fn oauth_settings(State(state): State<Arc<AppState>>) -> Response {
     let Ok(tokens) = state.tokens.lock() else {
         return error(StatusCode::INTERNAL_SERVER_ERROR, "tokens lock poisoned");
     };
-    Json(json!({"access_token_ttl": tokens.access_ttl.as_secs(), "refresh_token_ttl": tokens.refresh_ttl.as_secs()})).into_response()
+    Json(json!({"access_token_ttl": tokens.access_ttl.as_secs(), "refresh_token_ttl": tokens.refresh_ttl.as_secs(), "client_credentials": tokens.client_credentials})).into_response()
 }
 
-/// `PUT /sim/oauth`: lifetimes (seconds) of tokens issued from now on.
+/// `PUT /sim/oauth`: lifetimes (seconds) of tokens issued from now on, and whether the client
+/// credentials grant is enabled.
 async fn set_oauth(
     State(state): State<Arc<AppState>>,
     Json(settings): Json<OauthSettings>,
@@ -188,6 +190,9 @@ async fn set_oauth(
         }
         if let Some(ttl) = settings.refresh_token_ttl {
             tokens.refresh_ttl = std::time::Duration::from_secs(ttl);
+        }
+        if let Some(enabled) = settings.client_credentials {
+            tokens.client_credentials = enabled;
         }
     }
     oauth_settings(State(state)).await

@@ -51,6 +51,9 @@ pub struct FaultSpec {
     pub status: Option<u16>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
+    /// A 429 without `Retry-After` or any rate-limit header, as some gateways send it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub bare: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -226,11 +229,24 @@ pub async fn apply(
     match spec.kind().unwrap_or(FaultKind::Status) {
         FaultKind::Status => {
             tokio::time::sleep(delay).await;
-            status_response(
+            let mut response = status_response(
                 &path,
                 spec.status.unwrap_or(500),
                 spec.retry_after.unwrap_or(1),
-            )
+            );
+            if spec.bare {
+                let headers = response.headers_mut();
+                for name in [
+                    "retry-after",
+                    "x-ratelimit-limit",
+                    "x-ratelimit-remaining",
+                    "x-ratelimit-reset",
+                    "x-ratelimit-rule",
+                ] {
+                    headers.remove(name);
+                }
+            }
+            response
         }
         FaultKind::Slow => {
             tokio::time::sleep(delay).await;

@@ -62,6 +62,8 @@ pub struct SimConfig {
     pub va_webhook: Option<String>,
     /// Bearer secret sent with each webhook delivery.
     pub va_webhook_secret: Option<String>,
+    /// Accept the OAuth client credentials grant (off by default, as on a real instance).
+    pub oauth_client_credentials: bool,
 }
 
 impl Default for SimConfig {
@@ -73,6 +75,7 @@ impl Default for SimConfig {
             fixture: None,
             va_webhook: None,
             va_webhook_secret: None,
+            oauth_client_credentials: false,
         }
     }
 }

@@ -1,4 +1,5 @@
-//! `POST /oauth_token.do` (password and refresh_token grants) and Bearer-token checks.
+//! `POST /oauth_token.do` (password, refresh_token and, when enabled, client_credentials
+//! grants) and Bearer-token checks.
 //!
 //! Like the real endpoint it takes form-urlencoded bodies only, enforces expiry, and answers
 //! every failure with the same opaque `access_denied`, so clients learn to report it usefully.
@@ -20,6 +21,10 @@ use crate::auth::{
 use crate::errors;
 use crate::server::AppState;
 
+/// The OAuth Application User that client credentials tokens act as (a real instance maps
+/// the application to a user in its registry): the read-only service account.
+pub const CLIENT_CREDENTIALS_USER: &str = "svc.readonly";
+
 /// Default lifetimes of a real instance.
 const ACCESS_TTL: Duration = Duration::from_secs(1800);
 const REFRESH_TTL: Duration = Duration::from_secs(100 * 24 * 3600);
@@ -35,6 +40,9 @@ pub struct Tokens {
     refresh: HashMap<String, Grant>,
     pub access_ttl: Duration,
     pub refresh_ttl: Duration,
+    /// The client credentials grant is accepted (off by default, as on a real instance, where
+    /// `glide.oauth.inbound.client.credential.grant_type.enabled` must be set).
+    pub client_credentials: bool,
 }
 
 impl Default for Tokens {
@@ -44,11 +52,20 @@ impl Default for Tokens {
             refresh: HashMap::new(),
             access_ttl: ACCESS_TTL,
             refresh_ttl: REFRESH_TTL,
+            client_credentials: false,
         }
     }
 }
 
 impl Tokens {
+    /// No tokens yet; the client credentials grant accepted when `enabled`.
+    pub fn with_client_credentials(enabled: bool) -> Tokens {
+        Tokens {
+            client_credentials: enabled,
+            ..Tokens::default()
+        }
+    }
+
     /// The user behind a live access token.
     pub fn user(&self, token: &str) -> Option<&'static Account> {
         let grant = self.access.get(token)?;
@@ -71,6 +88,17 @@ impl Tokens {
         for grant in self.refresh.values_mut() {
             grant.expires = now;
         }
+    }
+
+    /// An access token without a refresh token (RFC 6749 §4.4.3: client credentials).
+    fn issue_access_only(&mut self, user_name: &'static str) -> serde_json::Value {
+        let mut body = self.issue(user_name, None);
+        if let Some(refresh) = body.as_object_mut().and_then(|o| o.remove("refresh_token")) {
+            if let Some(refresh) = refresh.as_str() {
+                self.refresh.remove(refresh);
+            }
+        }
+        body
     }
 
     fn issue(&mut self, user_name: &'static str, refresh: Option<String>) -> serde_json::Value {
@@ -169,7 +197,10 @@ pub async fn token_endpoint(
                 None => errors::oauth_denied(),
             }
         }
-        // client_credentials exists on real instances but is off unless an admin enables it.
+        // Exists on real instances but is off unless an admin enables it.
+        "client_credentials" if tokens.client_credentials => {
+            axum::Json(tokens.issue_access_only(CLIENT_CREDENTIALS_USER)).into_response()
+        }
         _ => errors::oauth_denied(),
     }
 }

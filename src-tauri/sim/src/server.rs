@@ -78,7 +78,9 @@ pub async fn start(config: SimConfig) -> Result<RunningSim, SimError> {
     let state = Arc::new(AppState {
         store: RwLock::new(store),
         jira: RwLock::new(jira),
-        tokens: Mutex::new(Tokens::default()),
+        tokens: Mutex::new(Tokens::with_client_credentials(
+            config.oauth_client_credentials,
+        )),
         faults: Mutex::new(Faults::new(config.seed)),
         va: Va::new(
             config.va_webhook.clone(),

@@ -1,12 +1,12 @@
 //! The HTTP client every connector shares, and the one place requests are sent, retried,
 //! cancelled and turned into [`Reply`]s or [`CoreError`]s.
 //!
-//! Invariants: only this module sleeps between attempts or classifies transport failures; the
-//! connectors decide what a 4xx means for their system. No redirect leaves the origin a request
+//! Invariants: only this module sleeps between attempts (for backoff or the request budget),
+//! and it alone (through `failures`) classifies transport failures; the connectors decide what
+//! a 4xx means for their system. No redirect leaves the origin a request
 //! was sent to, so credentials (headers, an OAuth form) reach only the host they were entered
 //! for; and no body is read past a size cap, so a broken or hostile server cannot exhaust memory.
 
-use std::error::Error as _;
 use std::time::{Duration, SystemTime};
 
 use reqwest::header::{HeaderMap, LOCATION};
@@ -14,7 +14,10 @@ use reqwest::{RequestBuilder, StatusCode};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
-use super::retry::{asked_wait, Backoff, Decision, RetryPolicy, Transient};
+pub(crate) use super::failures::{cancelled, error, unreachable_message};
+use super::failures::{chain, classify, give_up, transport};
+use super::pacing::{Pacing, WaitReason};
+use super::retry::{Backoff, Decision, RetryPolicy, Transient};
 use crate::error::{CoreError, CoreResult, ErrorCode};
 
 /// Sent with every request so instance admins can tell the app's traffic apart in their logs.
@@ -30,13 +33,31 @@ pub const MAX_REDIRECTS: usize = 3;
 /// row Table API page is a few MB), far below what would strain the machine.
 pub const MAX_RESPONSE_BYTES: u64 = 64 * 1024 * 1024;
 
-/// A reqwest client with the app's timeouts, user agent, rustls and redirect policy.
+/// A reqwest client with the app's timeouts, user agent, rustls and redirect policy, trusting
+/// the OS trust store.
 pub fn client() -> CoreResult<reqwest::Client> {
-    reqwest::Client::builder()
+    client_trusting(None)
+}
+
+/// [`client`], also trusting the certificates of a PEM bundle (an integration's CA file).
+/// Proxies come from `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` (reqwest reads them).
+pub fn client_trusting(ca_pem: Option<&str>) -> CoreResult<reqwest::Client> {
+    let mut builder = reqwest::Client::builder()
         .user_agent(USER_AGENT)
         .connect_timeout(CONNECT_TIMEOUT)
         .timeout(REQUEST_TIMEOUT)
-        .redirect(redirect_policy())
+        .redirect(redirect_policy());
+    if let Some(pem) = ca_pem {
+        let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes()).map_err(|e| {
+            CoreError::new(
+                ErrorCode::Validation,
+                "The integration's CA certificates cannot be read: choose the CA file again.",
+            )
+            .with_field("detail", e.to_string())
+        })?;
+        builder = builder.tls_certs_merge(certs);
+    }
+    builder
         .build()
         .map_err(|e| CoreError::internal(format!("Cannot set up the HTTP client: {e}")))
 }
@@ -121,6 +142,8 @@ pub(crate) struct Http {
     /// The most bytes one response body may have ([`MAX_RESPONSE_BYTES`] unless a caller
     /// chose otherwise).
     pub max_body: u64,
+    /// The request budget to stay under and who to tell about waits.
+    pub pacing: Pacing,
 }
 
 impl Http {
@@ -137,6 +160,7 @@ impl Http {
             if self.cancel.is_cancelled() {
                 return Err(cancelled());
             }
+            self.within_budget().await?;
             attempt.number += 1;
             backoff.attempts = attempt.number;
             let request = build(&attempt);
@@ -184,11 +208,16 @@ impl Http {
                         detail = failure.detail(),
                         "itsm request failed, retrying"
                     );
-                    let sleep = tokio::time::sleep(self.policy.scaled(wait));
-                    tokio::select! {
-                        () = sleep => {}
-                        () = self.cancel.cancelled() => return Err(cancelled()),
+                    match failure {
+                        Transient::RateLimited { .. } => {
+                            self.pacing.announce(WaitReason::RateLimited, wait)
+                        }
+                        Transient::Unavailable { .. } => {
+                            self.pacing.announce(WaitReason::Unavailable, wait)
+                        }
+                        _ => {}
                     }
+                    self.sleep(wait).await?;
                 }
                 Decision::GiveUp(reason) => {
                     tracing::warn!(
@@ -205,6 +234,37 @@ impl Http {
 }
 
 impl Http {
+    /// Waits until the request budget has room for one more request, and takes it.
+    async fn within_budget(&self) -> CoreResult<()> {
+        let Some(budget) = &self.pacing.budget else {
+            return Ok(());
+        };
+        while let Some(wait) = budget.take(SystemTime::now()) {
+            tracing::info!(
+                wait_s = wait.as_secs(),
+                per_hour = budget.per_hour(),
+                "request budget spent, waiting"
+            );
+            self.pacing.announce(WaitReason::Budget, wait);
+            self.sleep(wait).await?;
+            if self.policy.time_scale < 1.0 {
+                // A shortened (test) sleep does not move the clock the budget reads: count
+                // the request as sent now, as it would be after the full wait.
+                budget.record(SystemTime::now());
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
+    /// Sleeps `wait` (scaled by the policy), or fails with `cancelled` when cancelled first.
+    async fn sleep(&self, wait: Duration) -> CoreResult<()> {
+        tokio::select! {
+            () = tokio::time::sleep(self.policy.scaled(wait)) => Ok(()),
+            () = self.cancel.cancelled() => Err(cancelled()),
+        }
+    }
+
     /// One GET of `url` without credentials or retries: whether the system answers at all
     /// (DNS, TCP, TLS). Any HTTP status is an answer.
     pub(crate) async fn probe(&self, url: url::Url) -> CoreResult<u16> {
@@ -217,88 +277,6 @@ impl Http {
                 "checked once",
             )),
         }
-    }
-}
-
-pub(crate) fn cancelled() -> CoreError {
-    CoreError::new(ErrorCode::Cancelled, "The operation was cancelled.")
-}
-
-/// An error with the guide's message and a technical detail (in `fields["detail"]`, which the
-/// sync pipeline can store as the sync error's detail).
-pub(crate) fn error(
-    code: ErrorCode,
-    message: impl Into<String>,
-    detail: impl Into<String>,
-) -> CoreError {
-    CoreError::new(code, message).with_field("detail", detail)
-}
-
-/// What a failed TLS handshake means, named from the error text.
-fn tls_message(system: &str, detail: &str) -> String {
-    let lower = detail.to_ascii_lowercase();
-    let problem = if lower.contains("expired") || lower.contains("notvalidyet") {
-        "its certificate has expired (or is not valid yet: check this computer's clock)"
-    } else if lower.contains("notvalidforname") || lower.contains("not valid for name") {
-        "its certificate is for another host name: check the URL"
-    } else if lower.contains("corrupt message") {
-        "the server on that port does not speak TLS: check the URL's scheme (https://) and port"
-    } else {
-        "its certificate is not signed by an authority this computer trusts (a self-signed \
-         certificate, or a corporate proxy that inspects TLS)"
-    };
-    format!(
-        "The secure connection to {system} failed: {problem}. Credentials were not sent. Ask your \
-         network team which certificate authority signs it and add it to this computer's trust \
-         store."
-    )
-}
-
-/// The message for an unreachable system, from the integrations guide.
-pub(crate) fn unreachable_message(system: &str) -> String {
-    format!(
-        "{system} is unreachable or the network has a problem. Verify the URL is correct, check \
-         that firewall rules allow outbound HTTPS, and make sure the {system} instance is online."
-    )
-}
-
-fn give_up(system: &str, what: &str, failure: &Transient, reason: &str) -> CoreError {
-    let detail = format!("{what}: {} ({reason})", failure.detail());
-    match failure {
-        Transient::RateLimited { .. } => error(
-            ErrorCode::RateLimited,
-            format!(
-                "{system} is rate limiting the app: too many API requests in a short time. Wait a \
-                 few minutes before retrying, ask your {system} admin about rate limits, or sync \
-                 less often."
-            ),
-            detail,
-        ),
-        Transient::Server { .. } | Transient::Slow { timeout: false, .. } => error(
-            ErrorCode::ServerError,
-            format!(
-                "{system} kept failing with server errors. The instance may be overloaded or under \
-                 maintenance: try again later, and ask its admin to check the instance logs if it \
-                 persists."
-            ),
-            detail,
-        ),
-        // Not retried: a TLS failure (see `transport`).
-        Transient::Connect { retry: false, .. } => {
-            error(ErrorCode::Tls, tls_message(system, &detail), detail)
-        }
-        Transient::Slow { timeout: true, .. } | Transient::Connect { .. } => {
-            error(ErrorCode::Unreachable, unreachable_message(system), detail)
-        }
-        Transient::Malformed { .. } => error(
-            ErrorCode::MalformedResponse,
-            format!(
-                "{system} sent answers that are not the JSON its API documents (an HTML page or a \
-                 cut connection). Check that the URL points at the instance itself and not at a \
-                 login page or proxy, then try again."
-            ),
-            detail,
-        ),
     }
 }
 
@@ -447,135 +425,4 @@ fn shown(url: &url::Url) -> String {
         text.push_str("?…");
     }
     text
-}
-
-/// Splits replies into what the connector interprets and what is retried.
-fn classify(reply: Reply) -> Result<Reply, Transient> {
-    let status = reply.status;
-    // ServiceNow's transaction quota: usually a 500, but sent with 200 by some releases (pysnc
-    // checks for it on successful responses too).
-    if let Some(message) = cancelled_transaction(reply.json()) {
-        return Err(Transient::Slow {
-            detail: format!("HTTP {}: {message}", status.as_u16()),
-            timeout: false,
-        });
-    }
-    if status == StatusCode::TOO_MANY_REQUESTS {
-        return Err(Transient::RateLimited {
-            detail: reply.describe(),
-            asked: asked_wait(&reply.headers, SystemTime::now()),
-        });
-    }
-    if status.is_server_error() {
-        // Jira Cloud sometimes rate limits with a 503 and Retry-After.
-        if let Some(asked) = asked_wait(&reply.headers, SystemTime::now()) {
-            if status == StatusCode::SERVICE_UNAVAILABLE {
-                return Err(Transient::RateLimited {
-                    detail: reply.describe(),
-                    asked: Some(asked),
-                });
-            }
-        }
-        return Err(Transient::Server {
-            detail: reply.describe(),
-        });
-    }
-    if status.is_success() && reply.body.is_none() {
-        return Err(Transient::Malformed {
-            detail: format!(
-                "HTTP {}: the body is not JSON: {:?}",
-                status.as_u16(),
-                reply.snippet
-            ),
-        });
-    }
-    Ok(reply)
-}
-
-fn cancelled_transaction(body: &Value) -> Option<&str> {
-    let message = body.get("error")?.get("message")?.as_str()?;
-    message
-        .to_ascii_lowercase()
-        .contains("transaction cancelled")
-        .then_some(message)
-}
-
-/// Names the transport failure precisely: the user's fix differs for DNS, refusal, TLS and
-/// timeouts.
-fn transport(e: reqwest::Error) -> Transient {
-    let text = chain(&e);
-    // Classify on the causes only: the top-level message holds the URL, whose host could contain
-    // any of the words looked for.
-    let mut causes = String::new();
-    let mut source = e.source();
-    while let Some(err) = source {
-        causes.push_str(&err.to_string().to_ascii_lowercase());
-        causes.push(' ');
-        source = err.source();
-    }
-    let lower = causes;
-    let io_kind = io_error_kind(&e);
-    if e.is_timeout() || io_kind == Some(std::io::ErrorKind::TimedOut) {
-        let phase = if e.is_connect() {
-            "connecting"
-        } else {
-            "waiting for the answer"
-        };
-        return Transient::Slow {
-            detail: format!("timed out while {phase}: {text}"),
-            timeout: true,
-        };
-    }
-    // rustls names certificate problems; "corrupt message" is a server that does not speak TLS
-    // on an https:// port.
-    let tls = lower.contains("certificate")
-        || lower.contains("tls")
-        || lower.contains("handshake")
-        || lower.contains("corrupt message");
-    let what = if lower.contains("dns error")
-        || lower.contains("failed to lookup")
-        || lower.contains("name or service not known")
-    {
-        "DNS lookup failed (check the host name)"
-    } else if io_kind == Some(std::io::ErrorKind::ConnectionRefused)
-        || lower.contains("connection refused")
-    {
-        "connection refused (check the host and port, and that the instance is up)"
-    } else if tls {
-        "TLS handshake failed (certificate or proxy problem)"
-    } else if e.is_connect() {
-        "could not connect"
-    } else {
-        "the connection failed"
-    };
-    Transient::Connect {
-        detail: format!("{what}: {text}"),
-        retry: !tls,
-    }
-}
-
-fn io_error_kind(e: &reqwest::Error) -> Option<std::io::ErrorKind> {
-    let mut source = e.source();
-    while let Some(err) = source {
-        if let Some(io) = err.downcast_ref::<std::io::Error>() {
-            return Some(io.kind());
-        }
-        source = err.source();
-    }
-    None
-}
-
-/// The error and its causes on one line. reqwest errors name the URL, which holds no secrets:
-/// credentials travel only in headers and form bodies.
-fn chain(e: &reqwest::Error) -> String {
-    let mut parts = vec![e.to_string()];
-    let mut source = e.source();
-    while let Some(err) = source {
-        let text = err.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        source = err.source();
-    }
-    parts.join(": ")
 }

@@ -22,13 +22,16 @@
 //! `SecretString`s, are exposed only while building a request, and appear in no message, log or
 //! `Debug` output.
 //!
-//! Code map: `http` (client, send + retry + error mapping), `retry` (policy and waits),
+//! Code map: `http` (client, send + retry), `failures` (what a failed request means, the
+//! error a user sees), `retry` (policy and waits), `pacing` (request budget, wait notices),
 //! `oauth` (ServiceNow tokens), `servicenow/` and `jira/` (one folder per system, split by job:
 //! requests, paging, records, queries), `text` (dates, ADF, wiki markup).
 
+mod failures;
 pub(crate) mod http;
 mod jira;
 pub(crate) mod oauth;
+pub mod pacing;
 mod pages;
 mod progress;
 pub(crate) mod retry;
@@ -43,7 +46,8 @@ use serde::{Deserialize, Serialize};
 pub use tokio_util::sync::CancellationToken;
 
 pub use self::http::{
-    client, CONNECT_TIMEOUT, MAX_REDIRECTS, MAX_RESPONSE_BYTES, REQUEST_TIMEOUT, USER_AGENT,
+    client, client_trusting, CONNECT_TIMEOUT, MAX_REDIRECTS, MAX_RESPONSE_BYTES, REQUEST_TIMEOUT,
+    USER_AGENT,
 };
 pub use self::jira::{Jira, JiraFlavour};
 pub use self::retry::RetryPolicy;
@@ -208,6 +212,8 @@ pub struct ConnectorOptions {
     pub client: Option<reqwest::Client>,
     /// The most bytes one response body may have; `None`: [`MAX_RESPONSE_BYTES`] (64 MB).
     pub max_response_bytes: Option<u64>,
+    /// The integration's request budget, and who to tell when a request waits.
+    pub pacing: pacing::Pacing,
 }
 
 /// A connector to one integration's system.

@@ -1,5 +1,6 @@
-//! ServiceNow OAuth: the password grant at `POST /oauth_token.do`, refreshed before expiry, with a
-//! fresh login when the refresh token is refused.
+//! ServiceNow OAuth at `POST /oauth_token.do`: the password grant, or the client credentials
+//! grant (no user password stored: the token acts as the OAuth application's user), refreshed
+//! before expiry, with a fresh sign-in when the refresh token is refused or was never given.
 //!
 //! The endpoint answers every failure with the same opaque `access_denied`, so the error says
 //! everything that can cause it.
@@ -20,14 +21,32 @@ pub(crate) const OAUTH_DENIED: &str =
      client secret, that the password grant is enabled for this OAuth application, and the \
      user's username and password (and that the account is not locked).";
 
+/// The message for a refused client credentials grant.
+pub(crate) const CLIENT_CREDENTIALS_DENIED: &str =
+    "ServiceNow refused the OAuth sign-in (access_denied). Check the client id and client \
+     secret, and ask the instance admin whether the client credentials grant is enabled (system \
+     property glide.oauth.inbound.client.credential.grant_type.enabled) and whether this OAuth \
+     application has an OAuth Application User that may read incidents.";
+
+/// How the app signs in.
+#[derive(Debug)]
+pub(crate) enum Grant {
+    /// `grant_type=password`: as a named user.
+    Password {
+        username: String,
+        password: SecretString,
+    },
+    /// `grant_type=client_credentials`: as the OAuth application's user.
+    ClientCredentials,
+}
+
 /// The OAuth settings and the current tokens.
 #[derive(Debug)]
 pub(crate) struct OAuth {
     token_url: url::Url,
     client_id: String,
     client_secret: SecretString,
-    username: String,
-    password: SecretString,
+    grant: Grant,
     tokens: Option<Tokens>,
 }
 
@@ -44,16 +63,22 @@ impl OAuth {
         base: &url::Url,
         client_id: String,
         client_secret: SecretString,
-        username: String,
-        password: SecretString,
+        grant: Grant,
     ) -> OAuth {
         OAuth {
             token_url: endpoint(base, "/oauth_token.do"),
             client_id,
             client_secret,
-            username,
-            password,
+            grant,
             tokens: None,
+        }
+    }
+
+    /// The message for a refused sign-in with this grant.
+    fn denied(&self) -> &'static str {
+        match self.grant {
+            Grant::Password { .. } => OAUTH_DENIED,
+            Grant::ClientCredentials => CLIENT_CREDENTIALS_DENIED,
         }
     }
 
@@ -69,7 +94,7 @@ impl OAuth {
             Some(tokens) => Ok(tokens.access.clone()),
             None => Err(error(
                 ErrorCode::AuthInvalid,
-                OAUTH_DENIED,
+                self.denied(),
                 "no access token",
             )),
         }
@@ -118,16 +143,24 @@ impl OAuth {
     async fn login(&mut self, http: &Http) -> CoreResult<()> {
         self.tokens = None;
         let form = || {
-            vec![
-                ("grant_type", "password".to_owned()),
+            let mut form = vec![
                 ("client_id", self.client_id.clone()),
                 (
                     "client_secret",
                     self.client_secret.expose_secret().to_owned(),
                 ),
-                ("username", self.username.clone()),
-                ("password", self.password.expose_secret().to_owned()),
-            ]
+            ];
+            match &self.grant {
+                Grant::Password { username, password } => {
+                    form.push(("grant_type", "password".to_owned()));
+                    form.push(("username", username.clone()));
+                    form.push(("password", password.expose_secret().to_owned()));
+                }
+                Grant::ClientCredentials => {
+                    form.push(("grant_type", "client_credentials".to_owned()));
+                }
+            }
+            form
         };
         let reply = http
             .send("OAuth sign-in", |_| {
@@ -140,7 +173,7 @@ impl OAuth {
         ) {
             return Err(error(
                 ErrorCode::AuthInvalid,
-                OAUTH_DENIED,
+                self.denied(),
                 reply.describe(),
             ));
         }

@@ -5,6 +5,11 @@
 //! unparseable bodies, timeouts and connection failures. Waits use exponential backoff with full
 //! jitter (AWS architecture blog, "Exponential Backoff And Jitter"), bounded both by a number of
 //! attempts and by a total wait, so a sync never hangs for hours on a server that asks for it.
+//!
+//! A rate limit or a maintenance page (429, 503) is not an error but a request to slow down:
+//! it gets a longer, separate allowance ([`RetryPolicy::rate_limit_attempts`],
+//! [`RetryPolicy::rate_limit_total_wait`]) so a run of bare 429s without any header is waited
+//! out and the sync resumes, while a broken server (500s) still fails within minutes.
 
 use std::time::{Duration, SystemTime};
 
@@ -27,6 +32,10 @@ pub struct RetryPolicy {
     /// A server asking to wait longer than this (e.g. an hourly ServiceNow quota) is not waited
     /// for: the request fails at once with `rate_limited` and the wait in its detail.
     pub max_retry_after: Duration,
+    /// Tries per request while the server rate limits or is under maintenance (429, 503).
+    pub rate_limit_attempts: u32,
+    /// Give up on a rate-limited request when its waits would add up to more than this.
+    pub rate_limit_total_wait: Duration,
     /// Multiplies every actual sleep; 1.0 in production.
     pub time_scale: f64,
 }
@@ -39,6 +48,8 @@ impl Default for RetryPolicy {
             max_delay: Duration::from_secs(30),
             max_total_wait: Duration::from_secs(180),
             max_retry_after: Duration::from_secs(120),
+            rate_limit_attempts: 12,
+            rate_limit_total_wait: Duration::from_secs(600),
             time_scale: 1.0,
         }
     }
@@ -54,12 +65,25 @@ impl RetryPolicy {
         }
     }
 
+    /// For requests a person waits on (chat messages to the Virtual Agent): a rate limit gets
+    /// no more patience than a server error.
+    pub fn interactive() -> RetryPolicy {
+        let policy = RetryPolicy::default();
+        RetryPolicy {
+            rate_limit_attempts: policy.max_attempts,
+            rate_limit_total_wait: policy.max_total_wait,
+            ..policy
+        }
+    }
+
     /// For a connection check, which a person waits for: two tries, at most 10 s of waiting.
     pub fn quick_check() -> RetryPolicy {
         RetryPolicy {
             max_attempts: 2,
             max_total_wait: Duration::from_secs(10),
             max_retry_after: Duration::from_secs(10),
+            rate_limit_attempts: 2,
+            rate_limit_total_wait: Duration::from_secs(10),
             ..RetryPolicy::default()
         }
     }
@@ -78,7 +102,9 @@ pub(crate) enum Transient {
         detail: String,
         asked: Option<Duration>,
     },
-    /// 5xx other than a cancelled transaction.
+    /// 503 without a wait: maintenance or overload, waited out like a rate limit.
+    Unavailable { detail: String },
+    /// 5xx other than a cancelled transaction or a 503.
     Server { detail: String },
     /// The server gave up on a slow query (transaction quota) or the request timed out: the
     /// caller should ask for less next time.
@@ -94,11 +120,20 @@ impl Transient {
     pub(crate) fn detail(&self) -> &str {
         match self {
             Transient::RateLimited { detail, .. }
+            | Transient::Unavailable { detail }
             | Transient::Server { detail }
             | Transient::Slow { detail, .. }
             | Transient::Connect { detail, .. }
             | Transient::Malformed { detail } => detail,
         }
+    }
+
+    /// A request to slow down rather than a failure: gets the rate-limit allowance.
+    pub(crate) fn is_slow_down(&self) -> bool {
+        matches!(
+            self,
+            Transient::RateLimited { .. } | Transient::Unavailable { .. }
+        )
     }
 }
 
@@ -145,7 +180,15 @@ impl<'p> Backoff<'p> {
         if let Transient::Connect { retry: false, .. } = failure {
             return Decision::GiveUp("not retried".to_owned());
         }
-        if self.attempts >= self.policy.max_attempts.max(1) {
+        let (max_attempts, max_wait) = if failure.is_slow_down() {
+            (
+                self.policy.rate_limit_attempts,
+                self.policy.rate_limit_total_wait,
+            )
+        } else {
+            (self.policy.max_attempts, self.policy.max_total_wait)
+        };
+        if self.attempts >= max_attempts.max(1) {
             return Decision::GiveUp(format!("gave up after {} attempts", self.attempts));
         }
         let wait = match failure {
@@ -154,7 +197,7 @@ impl<'p> Backoff<'p> {
             } => *asked,
             _ => self.jittered(),
         };
-        if self.waited + wait > self.policy.max_total_wait {
+        if self.waited + wait > max_wait {
             return Decision::GiveUp(format!(
                 "gave up after {} attempts and {} s of waiting",
                 self.attempts,
@@ -277,7 +320,7 @@ mod tests {
         assert_eq!(waits, 2);
 
         let policy = RetryPolicy {
-            max_total_wait: Duration::from_secs(5),
+            rate_limit_total_wait: Duration::from_secs(5),
             ..RetryPolicy::default()
         };
         let mut backoff = Backoff::new(&policy);
@@ -292,6 +335,36 @@ mod tests {
         );
         backoff.attempts = 2;
         assert!(matches!(backoff.after(&asked), Decision::GiveUp(_)));
+    }
+
+    #[test]
+    fn bare_rate_limits_get_a_longer_allowance_than_server_errors() {
+        let policy = RetryPolicy::default();
+        let mut backoff = Backoff::new(&policy);
+        let bare = Transient::RateLimited {
+            detail: "HTTP 429".into(),
+            asked: None,
+        };
+        // Six bare 429s in a row are waited out: the seventh attempt is still made.
+        for attempt in 1..=6 {
+            backoff.attempts = attempt;
+            assert!(
+                matches!(backoff.after(&bare), Decision::Wait(_)),
+                "{attempt}"
+            );
+        }
+        let mut backoff = Backoff::new(&policy);
+        let server = Transient::Server {
+            detail: "HTTP 500".into(),
+        };
+        backoff.attempts = policy.max_attempts;
+        assert!(matches!(backoff.after(&server), Decision::GiveUp(_)));
+        let maintenance = Transient::Unavailable {
+            detail: "HTTP 503".into(),
+        };
+        assert!(matches!(backoff.after(&maintenance), Decision::Wait(_)));
+        backoff.attempts = policy.rate_limit_attempts;
+        assert!(matches!(backoff.after(&maintenance), Decision::GiveUp(_)));
     }
 
     #[test]

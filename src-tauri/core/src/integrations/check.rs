@@ -1,5 +1,6 @@
-//! The connection check of an integration (`supportbot integrations check NAME`): step by
-//! step, what a sync would need, each failed step with advice a support admin can act on.
+//! The connection check of an integration (`supportbot integrations check NAME`, the card's
+//! "Test connection") or of the add/edit dialog's unsaved values: step by step, what a sync
+//! would need, each failed step with advice a support admin can act on.
 //!
 //! - `reach`: DNS, TCP and TLS: one request without credentials gets any HTTP answer (through
 //!   the `HTTPS_PROXY` in force, which the detail names);
@@ -10,9 +11,12 @@
 //!
 //! A step that cannot run because an earlier one failed is reported as not checked.
 
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
-use crate::connectors::{ConnectorOptions, RetryPolicy};
+use super::validate::{same_origin, validate, Candidate};
+use super::{Filters, NewIntegration, SecretField, SecretFlags};
+use crate::connectors::{client_trusting, Connector, ConnectorOptions, Credentials, RetryPolicy};
 use crate::error::{CoreError, CoreResult, ErrorCode};
 use crate::{Actor, Core, Permission};
 
@@ -113,74 +117,160 @@ impl Core {
     pub async fn check_integration(&self, actor: &Actor, id: i64) -> CoreResult<IntegrationCheck> {
         actor.require(Permission::IntegrationSync)?;
         let integration = self.integration(actor, id)?;
-        // A person waits for the check: it gives up quickly rather than retrying for minutes.
-        let options = ConnectorOptions {
-            retry: RetryPolicy::quick_check(),
-            ..ConnectorOptions::default()
+        let connector = self.connector_for(&integration, check_options())?;
+        let target = Target {
+            url: &integration.url,
+            filters: &integration.filters,
+            custom_ca: integration.ca_certificates.is_some(),
         };
-        let mut connector = self.connector_for(&integration, options)?;
-        let mut steps = Vec::new();
-        let mut source_total = None;
-        match connector.reach().await {
-            Ok(status) => {
-                let via = proxy_for(&integration.url)
-                    .map(|p| format!(" through the proxy {p} (HTTPS_PROXY)"))
-                    .unwrap_or_default();
+        Ok(run_steps(connector, target).await)
+    }
+
+    /// Checks what the add/edit dialog holds before it is saved: `input` with its typed
+    /// secrets; when editing (`id`), a secret left empty is the stored one, but only while the
+    /// URL keeps the stored origin (a stored secret never goes to a host it was not entered
+    /// for). Invalid input fails with `validation` like saving would. Nothing is stored.
+    /// Permission: `integration.create` (new) or `integration.edit` (existing).
+    pub async fn check_integration_draft(
+        &self,
+        actor: &Actor,
+        id: Option<i64>,
+        input: NewIntegration,
+    ) -> CoreResult<IntegrationCheck> {
+        let stored = match id {
+            Some(id) => {
+                actor.require(Permission::IntegrationEdit)?;
+                Some(self.integration(actor, id)?)
+            }
+            None => {
+                actor.require(Permission::IntegrationCreate)?;
+                None
+            }
+        };
+        let same_host = stored
+            .as_ref()
+            .filter(|s| same_origin(&s.url, &input.url) && s.kind == input.kind);
+        let typed = |f: SecretField| {
+            input
+                .secret(f)
+                .filter(|v| !v.expose_secret().is_empty())
+                .cloned()
+        };
+        let secret = |f: SecretField| -> CoreResult<Option<SecretString>> {
+            match (typed(f), same_host) {
+                (Some(v), _) => Ok(Some(v)),
+                (None, Some(s)) => self.integration_secret(s.id, f),
+                (None, None) => Ok(None),
+            }
+        };
+        let mut flags = SecretFlags::default();
+        for f in SecretField::ALL {
+            flags.set(f, secret(f)?.is_some());
+        }
+        let mut c = Candidate::from_new(&input, flags);
+        validate(&mut c, |_| Ok(false))?;
+        let credentials = Credentials {
+            username: c.username.clone(),
+            password: secret(SecretField::Password)?,
+            token: secret(SecretField::Token)?,
+            client_id: c.client_id.clone(),
+            client_secret: secret(SecretField::ClientSecret)?,
+        };
+        let mut options = check_options();
+        if let Some(pem) = &c.ca_certificates {
+            options.client = Some(client_trusting(Some(pem))?);
+        }
+        let connector = Connector::new(c.kind, c.auth, &c.url, credentials, options)?;
+        let target = Target {
+            url: &c.url,
+            filters: &c.filters,
+            custom_ca: c.ca_certificates.is_some(),
+        };
+        Ok(run_steps(connector, target).await)
+    }
+}
+
+/// A person waits for the check: it gives up quickly rather than retrying for minutes.
+fn check_options() -> ConnectorOptions {
+    ConnectorOptions {
+        retry: RetryPolicy::quick_check(),
+        ..ConnectorOptions::default()
+    }
+}
+
+/// What a check is about, for its messages and its count.
+struct Target<'a> {
+    url: &'a str,
+    filters: &'a Filters,
+    custom_ca: bool,
+}
+
+/// The steps, in order, each after the one before it passed.
+async fn run_steps(mut connector: Connector, target: Target<'_>) -> IntegrationCheck {
+    let mut steps = Vec::new();
+    let mut source_total = None;
+    match connector.reach().await {
+        Ok(status) => {
+            let mut via = proxy_for(target.url)
+                .map(|p| format!(" through the proxy {p} (HTTPS_PROXY)"))
+                .unwrap_or_default();
+            if target.custom_ca {
+                via.push_str(", trusting the integration's CA certificates,");
+            }
+            steps.push(passed(
+                "reach",
+                format!(
+                    "{} answered{via} (HTTP {status} without credentials).",
+                    target.url
+                ),
+            ));
+            match connector.test_connection().await {
+                Ok(check) => {
+                    steps.push(passed("auth", format!("Signed in to {}.", check.system)));
+                    let mut read = "The account can read incidents.".to_owned();
+                    for note in &check.notes {
+                        read.push(' ');
+                        read.push_str(note);
+                    }
+                    steps.push(passed("read", read));
+                }
+                Err(e) if e.code == ErrorCode::Forbidden => {
+                    steps.push(passed("auth", "Signed in."));
+                    steps.push(failed("read", &e));
+                }
+                Err(e) => {
+                    steps.push(failed("auth", &e));
+                    steps.push(skipped("read"));
+                }
+            }
+        }
+        Err(e) => {
+            steps.push(failed("reach", &e));
+            steps.push(skipped("auth"));
+            steps.push(skipped("read"));
+        }
+    }
+    if steps.iter().all(|s| s.ok) {
+        match connector.source_total(target.filters).await {
+            Ok(total) => {
+                source_total = total;
                 steps.push(passed(
-                    "reach",
-                    format!(
-                        "{} answered{via} (HTTP {status} without credentials).",
-                        integration.url
-                    ),
+                    "count",
+                    match total {
+                        Some(n) => format!("{n} incidents match this integration's filters."),
+                        None => "The source gave no count.".to_owned(),
+                    },
                 ));
-                match connector.test_connection().await {
-                    Ok(check) => {
-                        steps.push(passed("auth", format!("Signed in to {}.", check.system)));
-                        let mut read = "The account can read incidents.".to_owned();
-                        for note in &check.notes {
-                            read.push(' ');
-                            read.push_str(note);
-                        }
-                        steps.push(passed("read", read));
-                    }
-                    Err(e) if e.code == ErrorCode::Forbidden => {
-                        steps.push(passed("auth", "Signed in."));
-                        steps.push(failed("read", &e));
-                    }
-                    Err(e) => {
-                        steps.push(failed("auth", &e));
-                        steps.push(skipped("read"));
-                    }
-                }
             }
-            Err(e) => {
-                steps.push(failed("reach", &e));
-                steps.push(skipped("auth"));
-                steps.push(skipped("read"));
-            }
+            Err(e) => steps.push(failed("count", &e)),
         }
-        if steps.iter().all(|s| s.ok) {
-            match connector.source_total(&integration.filters).await {
-                Ok(total) => {
-                    source_total = total;
-                    steps.push(passed(
-                        "count",
-                        match total {
-                            Some(n) => format!("{n} incidents match this integration's filters."),
-                            None => "The source gave no count.".to_owned(),
-                        },
-                    ));
-                }
-                Err(e) => steps.push(failed("count", &e)),
-            }
-        } else {
-            steps.push(skipped("count"));
-        }
-        Ok(IntegrationCheck {
-            ok: steps.iter().all(|s| s.ok),
-            steps,
-            source_total,
-        })
+    } else {
+        steps.push(skipped("count"));
+    }
+    IntegrationCheck {
+        ok: steps.iter().all(|s| s.ok),
+        steps,
+        source_total,
     }
 }
 

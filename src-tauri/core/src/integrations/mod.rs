@@ -1,7 +1,8 @@
 //! Integrations: the connection settings of one ITSM system, their validation and storage,
 //! and the connection check.
 
-pub mod check;
+mod budget;
+mod check;
 mod connector;
 mod model;
 mod repo;
@@ -13,5 +14,5 @@ pub use model::{
     SecretFlags, SyncError, SyncStatus,
 };
 pub(crate) use repo::{delete, find_by_name, get, insert, list, set_enabled, update};
-pub use validate::same_origin;
+pub use validate::{check_pem, same_origin};
 pub(crate) use validate::{secrets_for_new_origin, validate, Candidate};

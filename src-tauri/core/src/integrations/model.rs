@@ -34,8 +34,13 @@ impl Kind {
     /// Auth types that the system supports for unattended API access.
     pub fn auth_types(self) -> &'static [AuthType] {
         match self {
-            // ServiceNow: Basic or the OAuth password grant of the LiveChat spec.
-            Kind::Servicenow => &[AuthType::Basic, AuthType::Oauth2],
+            // ServiceNow: Basic, the OAuth password grant of the LiveChat spec, or the client
+            // credentials grant where the instance enables it.
+            Kind::Servicenow => &[
+                AuthType::Basic,
+                AuthType::Oauth2,
+                AuthType::Oauth2ClientCredentials,
+            ],
             // Jira: Basic (Data Center), or an API token (Cloud: email + token; Data Center: PAT).
             Kind::Jira => &[AuthType::Basic, AuthType::Token],
         }
@@ -48,7 +53,10 @@ impl Kind {
 pub enum AuthType {
     Basic,
     Token,
+    /// The OAuth password grant.
     Oauth2,
+    /// The OAuth client credentials grant: no user password stored.
+    Oauth2ClientCredentials,
 }
 
 impl AuthType {
@@ -57,18 +65,25 @@ impl AuthType {
             AuthType::Basic => "basic",
             AuthType::Token => "token",
             AuthType::Oauth2 => "oauth2",
+            AuthType::Oauth2ClientCredentials => "oauth2_client_credentials",
         }
     }
     pub fn parse(s: &str) -> Option<AuthType> {
-        [AuthType::Basic, AuthType::Token, AuthType::Oauth2]
-            .into_iter()
-            .find(|a| a.as_str() == s)
+        [
+            AuthType::Basic,
+            AuthType::Token,
+            AuthType::Oauth2,
+            AuthType::Oauth2ClientCredentials,
+        ]
+        .into_iter()
+        .find(|a| a.as_str() == s)
     }
     pub fn label(self) -> &'static str {
         match self {
             AuthType::Basic => "Basic auth",
             AuthType::Token => "API token",
             AuthType::Oauth2 => "OAuth 2.0",
+            AuthType::Oauth2ClientCredentials => "OAuth 2.0 client credentials",
         }
     }
     /// The secrets this auth type needs.
@@ -77,7 +92,12 @@ impl AuthType {
             AuthType::Basic => &[SecretField::Password],
             AuthType::Token => &[SecretField::Token],
             AuthType::Oauth2 => &[SecretField::ClientSecret, SecretField::Password],
+            AuthType::Oauth2ClientCredentials => &[SecretField::ClientSecret],
         }
+    }
+    /// Whether the auth type signs in with an OAuth client id.
+    pub fn uses_client_id(self) -> bool {
+        matches!(self, AuthType::Oauth2 | AuthType::Oauth2ClientCredentials)
     }
 }
 
@@ -202,6 +222,11 @@ pub struct Integration {
     pub schedule_minutes: Option<u32>,
     /// What a sync pulls; empty = everything.
     pub filters: Filters,
+    /// Requests per rolling hour the app may send to the source; `None` = no budget.
+    pub request_budget: Option<u32>,
+    /// PEM certificates trusted for this integration besides the OS trust store (a corporate
+    /// TLS-inspecting proxy's CA, a self-signed instance). Certificates are public: not secret.
+    pub ca_certificates: Option<String>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -229,6 +254,12 @@ pub struct NewIntegration {
     pub schedule_minutes: Option<u32>,
     #[serde(default)]
     pub filters: Option<Filters>,
+    /// Requests per hour the app may send to the source (pacing instead of rate limits).
+    #[serde(default)]
+    pub request_budget: Option<u32>,
+    /// PEM certificates to trust besides the OS store (`--ca-file`).
+    #[serde(default)]
+    pub ca_certificates: Option<String>,
     /// The user confirmed an `http://` URL on a host other than this machine, where the
     /// credentials and incidents travel unencrypted. Without it such a URL is refused.
     #[serde(default)]
@@ -265,6 +296,12 @@ pub struct IntegrationPatch {
     /// Replaces every filter when present.
     #[serde(default)]
     pub filters: Option<Filters>,
+    /// `Some(0)` removes the budget.
+    #[serde(default)]
+    pub request_budget: Option<u32>,
+    /// `Some("")` removes the certificates.
+    #[serde(default)]
+    pub ca_certificates: Option<String>,
     /// As for [`NewIntegration::allow_insecure_http`]; needed when the edit changes the URL to
     /// an unencrypted one on another machine.
     #[serde(default)]

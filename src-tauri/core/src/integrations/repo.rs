@@ -14,7 +14,7 @@ const COLUMNS: &str = "i.id, i.name, i.kind, i.auth, i.url, i.username, i.client
     EXISTS(SELECT 1 FROM secrets s WHERE s.scope = 'integration' AND s.owner_id = i.id AND s.field = 'client_secret'),
     v.id, v.added, v.updated, v.deleted, v.skipped,
     (SELECT COUNT(*) FROM incidents n WHERE n.integration_id = i.id), i.schedule_minutes,
-    i.filters_json";
+    i.filters_json, i.request_budget, i.ca_certificates";
 
 /// Joins the last finished sync's version.
 const FROM: &str = "integrations i
@@ -60,6 +60,8 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Integration> {
         running: false,
         schedule_minutes: r.get(23)?,
         filters: serde_json::from_str(&r.get::<_, String>(24)?).unwrap_or_default(),
+        request_budget: r.get(25)?,
+        ca_certificates: r.get(26)?,
     })
 }
 
@@ -99,9 +101,9 @@ pub(crate) fn find_by_name(conn: &Connection, name: &str) -> CoreResult<Option<I
 pub(crate) fn insert(conn: &Connection, c: &Candidate) -> CoreResult<i64> {
     let now = now_rfc3339();
     conn.execute(
-        "INSERT INTO integrations (name, kind, auth, url, username, client_id, enabled, created_at, updated_at, schedule_minutes, filters_json)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10)",
-        rusqlite::params![c.name, c.kind.as_str(), c.auth.as_str(), c.url, c.username, c.client_id, c.enabled, now, c.schedule_minutes, filters_json(c)],
+        "INSERT INTO integrations (name, kind, auth, url, username, client_id, enabled, created_at, updated_at, schedule_minutes, filters_json, request_budget, ca_certificates)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10, ?11, ?12)",
+        rusqlite::params![c.name, c.kind.as_str(), c.auth.as_str(), c.url, c.username, c.client_id, c.enabled, now, c.schedule_minutes, filters_json(c), c.request_budget, c.ca_certificates],
     )?;
     Ok(conn.last_insert_rowid())
 }
@@ -109,9 +111,9 @@ pub(crate) fn insert(conn: &Connection, c: &Candidate) -> CoreResult<i64> {
 pub(crate) fn update(conn: &Connection, id: i64, c: &Candidate) -> CoreResult<()> {
     conn.execute(
         "UPDATE integrations SET name = ?2, auth = ?3, url = ?4, username = ?5, client_id = ?6, enabled = ?7, updated_at = ?8,
-            schedule_minutes = ?9, filters_json = ?10
+            schedule_minutes = ?9, filters_json = ?10, request_budget = ?11, ca_certificates = ?12
          WHERE id = ?1",
-        rusqlite::params![id, c.name, c.auth.as_str(), c.url, c.username, c.client_id, c.enabled, now_rfc3339(), c.schedule_minutes, filters_json(c)],
+        rusqlite::params![id, c.name, c.auth.as_str(), c.url, c.username, c.client_id, c.enabled, now_rfc3339(), c.schedule_minutes, filters_json(c), c.request_budget, c.ca_certificates],
     )?;
     Ok(())
 }

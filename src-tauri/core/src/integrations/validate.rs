@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::model::{AuthType, Filters, Kind, SecretField, SecretFlags};
+use super::model::{AuthType, Filters, Kind, NewIntegration, SecretField, SecretFlags};
 use crate::error::{CoreError, CoreResult, ErrorCode};
 
 /// The values an integration will have once saved (new input, or stored values merged with an
@@ -19,6 +19,8 @@ pub(crate) struct Candidate {
     pub enabled: bool,
     pub schedule_minutes: Option<u32>,
     pub filters: Filters,
+    pub request_budget: Option<u32>,
+    pub ca_certificates: Option<String>,
     /// Which secrets will be set after saving (typed now, or already stored).
     pub secrets: SecretFlags,
     /// An `http://` URL on another machine is accepted: the user confirmed it, or an edit
@@ -26,11 +28,37 @@ pub(crate) struct Candidate {
     pub allow_insecure_http: bool,
 }
 
+impl Candidate {
+    /// The candidate of new input, with `secrets` saying which secrets it will have.
+    pub(crate) fn from_new(input: &NewIntegration, secrets: SecretFlags) -> Candidate {
+        Candidate {
+            name: input.name.clone(),
+            kind: input.kind,
+            auth: input.auth,
+            url: input.url.clone(),
+            username: input.username.clone(),
+            client_id: input.client_id.clone(),
+            enabled: input.enabled.unwrap_or(true),
+            schedule_minutes: input.schedule_minutes.filter(|m| *m > 0),
+            filters: input.filters.clone().unwrap_or_default(),
+            request_budget: input.request_budget.filter(|b| *b > 0),
+            ca_certificates: input.ca_certificates.clone(),
+            secrets,
+            allow_insecure_http: input.allow_insecure_http,
+        }
+    }
+}
+
 const MAX_NAME: usize = 80;
 const MAX_TEXT: usize = 256;
 /// Automatic sync bounds: more often than every 5 minutes only burns the source's rate limit.
 const MIN_SCHEDULE: u32 = 5;
 const MAX_SCHEDULE: u32 = 10_080;
+/// Request budget bounds per hour: below 10 a sync of any size would take days.
+const MIN_BUDGET: u32 = 10;
+const MAX_BUDGET: u32 = 1_000_000;
+/// A CA bundle larger than this is not a CA bundle.
+const MAX_CA_BYTES: usize = 1024 * 1024;
 
 /// Normalises `c` (trimmed text, empty text → none, URL without trailing slash) and checks it.
 /// `name_taken` tells whether another integration already uses the (normalised) name.
@@ -87,6 +115,25 @@ pub(crate) fn validate(
 
     check_filters(&mut c.filters, &mut err);
 
+    if c.request_budget
+        .is_some_and(|b| !(MIN_BUDGET..=MAX_BUDGET).contains(&b))
+    {
+        err(
+            "request_budget",
+            format!("Choose a budget from {MIN_BUDGET} to {MAX_BUDGET} requests per hour, or none. Ask the instance admin for its rate limit rule (e.g. 500 per hour)."),
+        );
+    }
+    c.ca_certificates = c
+        .ca_certificates
+        .take()
+        .map(|pem| pem.trim().to_owned())
+        .filter(|pem| !pem.is_empty());
+    if let Some(pem) = &c.ca_certificates {
+        if let Err(why) = check_pem(pem) {
+            err("ca_certificates", why);
+        }
+    }
+
     for (field, value) in [("username", &c.username), ("client_id", &c.client_id)] {
         if value
             .as_deref()
@@ -110,14 +157,14 @@ pub(crate) fn validate(
         // A username/email means Basic email:token (Jira Cloud); none means a Bearer personal
         // access token (Jira Data Center).
         AuthType::Token => {}
-        AuthType::Oauth2 => {
+        AuthType::Oauth2 | AuthType::Oauth2ClientCredentials => {
             if c.client_id.is_none() {
                 err(
                     "client_id",
                     "Enter the OAuth client ID from the instance's Application Registry.".into(),
                 );
             }
-            if c.username.is_none() {
+            if c.auth == AuthType::Oauth2 && c.username.is_none() {
                 err(
                     "username",
                     "Enter the username the password grant signs in as.".into(),
@@ -126,8 +173,11 @@ pub(crate) fn validate(
         }
     }
     // Clear inputs that the chosen auth type does not use, so nothing stale is stored.
-    if c.auth != AuthType::Oauth2 {
+    if !c.auth.uses_client_id() {
         c.client_id = None;
+    }
+    if c.auth == AuthType::Oauth2ClientCredentials {
+        c.username = None;
     }
 
     for field in c.auth.secret_fields() {
@@ -154,6 +204,25 @@ pub(crate) fn validate(
         Ok(())
     } else {
         Err(CoreError::invalid(errors))
+    }
+}
+
+/// How many certificates a PEM bundle holds, or why it is not one.
+pub fn check_pem(pem: &str) -> Result<usize, String> {
+    if pem.len() > MAX_CA_BYTES {
+        return Err(
+            "This file is larger than 1 MB: choose the PEM file of the CA certificate(s).".into(),
+        );
+    }
+    if !pem.contains("-----BEGIN CERTIFICATE-----") {
+        return Err("This is not a PEM certificate file: it needs at least one \"-----BEGIN CERTIFICATE-----\" block. Export the CA certificate as PEM (Base-64 encoded X.509).".into());
+    }
+    match reqwest::Certificate::from_pem_bundle(pem.as_bytes()) {
+        Ok(certs) if !certs.is_empty() => Ok(certs.len()),
+        Ok(_) => Err("The file holds no certificate.".into()),
+        Err(_) => Err(
+            "A certificate in this file is damaged: export the CA certificate again as PEM.".into(),
+        ),
     }
 }
 

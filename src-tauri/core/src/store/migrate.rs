@@ -23,6 +23,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
         include_str!("../../migrations/0009_chat_session_details.sql"),
     ),
     (10, include_str!("../../migrations/0010_bot_answers.sql")),
+    (11, include_str!("../../migrations/0011_sync_network.sql")),
 ];
 
 /// The schema version this build writes.

@@ -58,6 +58,9 @@ impl Run {
                 // A cancelled sync keeps what it committed and the previous status.
                 SyncOutcome::Cancelled => {}
             }
+            drop(conn);
+            core.save_request_log(id)?;
+            let conn = core.db().conn();
             core.knowledge_base().save_index(&conn)?;
             if changed {
                 store::optimize_fts(&conn);

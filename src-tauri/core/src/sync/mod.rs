@@ -10,6 +10,7 @@
 //! when its embedded text changed; a sync that skipped anything ends `partial`, never `success`.
 
 mod commit;
+mod deletions;
 mod finish;
 mod jobs;
 mod pull;
@@ -25,9 +26,11 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use tokio::sync::mpsc;
 
+pub use deletions::{CHEAP_LISTING_MAX, ID_LISTING_EVERY};
 pub use jobs::{ExclusiveGuard, JobGuard, SyncJobs};
 
 use crate::clock::now_rfc3339;
+use crate::connectors::pacing::{WaitNotice, WaitObserver, WaitReason};
 use crate::connectors::{Connector, ConnectorOptions, Page, SkippedRecord, SourceIncident};
 use crate::error::{CoreError, CoreResult, ErrorCode};
 use crate::integrations::Integration;
@@ -85,7 +88,47 @@ pub enum SyncPhase {
     Embedding,
     Saving,
     Pruning,
+    /// Waiting for the source's rate limit, a maintenance window, or the request budget:
+    /// [`SyncProgress::wait`] says which and how long.
+    Waiting,
     Finishing,
+}
+
+/// What a waiting sync waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WaitFor {
+    /// The source answered 429 (or 503 asking to wait).
+    RateLimit,
+    /// The source answered 503: maintenance or overload.
+    Maintenance,
+    /// The integration's request budget for the hour is spent.
+    RequestBudget,
+}
+
+/// A wait that a sync is in.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SyncWait {
+    pub reason: WaitFor,
+    /// Whole seconds, rounded up.
+    pub seconds: u64,
+    /// "waiting for rate limit (12 s)": what the CLI and the window show.
+    pub label: String,
+}
+
+impl SyncWait {
+    pub fn new(reason: WaitFor, seconds: u64) -> SyncWait {
+        let what = match reason {
+            WaitFor::RateLimit => "rate limit",
+            WaitFor::Maintenance => "the instance to come back (HTTP 503)",
+            WaitFor::RequestBudget => "rate limit: request budget of the hour spent",
+        };
+        SyncWait {
+            reason,
+            seconds,
+            label: format!("waiting for {what} ({seconds} s)"),
+        }
+    }
 }
 
 /// One progress event, sent at most every 100 ms.
@@ -103,6 +146,28 @@ pub struct SyncProgress {
     /// Incidents per second since the start.
     pub rate: f64,
     pub eta_s: Option<f64>,
+    /// Set while the phase is `waiting`.
+    pub wait: Option<SyncWait>,
+}
+
+impl SyncProgress {
+    /// The event before anything was fetched.
+    fn starting() -> SyncProgress {
+        SyncProgress {
+            phase: SyncPhase::Connecting,
+            batch: 0,
+            total_batches: None,
+            processed: 0,
+            total_hint: None,
+            added: 0,
+            updated: 0,
+            unchanged: 0,
+            skipped: 0,
+            rate: 0.0,
+            eta_s: None,
+            wait: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -177,7 +242,7 @@ impl Core {
             integration,
             options,
             job,
-            Box::new(on_progress),
+            Arc::new(on_progress),
         )?;
         Ok(run.execute().await)
     }
@@ -189,7 +254,7 @@ impl Core {
     }
 }
 
-type ProgressFn = Box<dyn Fn(SyncProgress) + Send + Sync>;
+type ProgressFn = Arc<dyn Fn(SyncProgress) + Send + Sync>;
 
 /// One sync in progress.
 struct Run {
@@ -198,6 +263,8 @@ struct Run {
     options: SyncOptions,
     job: JobGuard,
     on_progress: ProgressFn,
+    /// The last event sent, so a wait announced from the fetching task keeps the counts.
+    last_progress: Arc<std::sync::Mutex<Option<SyncProgress>>>,
     version: i64,
     started: Instant,
     last_event: Instant,

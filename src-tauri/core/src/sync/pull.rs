@@ -1,5 +1,5 @@
-//! Fetching pages ahead of the embedder, processing each into batches, and pruning what the
-//! source deleted.
+//! Fetching pages ahead of the embedder and processing each into batches; then pruning (see
+//! `deletions`).
 
 // The sync module's types and imports: this file is one part of `Run`'s life.
 use super::*;
@@ -141,93 +141,6 @@ impl Run {
             self.progress(SyncPhase::Fetching, false);
         }
         self.skipped_records.extend(skipped);
-        Ok(())
-    }
-
-    /// Removes incidents deleted at the source: every id not listed (full reconcile), or the
-    /// source's deletion log since the last checkpoint.
-    pub(super) async fn prune(
-        &mut self,
-        connector: &mut Connector,
-        checkpoint: Option<String>,
-    ) -> CoreResult<()> {
-        self.progress(SyncPhase::Pruning, true);
-        let id = self.integration.id;
-        let gone: Vec<String> = if self.options.full {
-            let listed = connector.list_all_ids(&self.integration.filters).await?;
-            if !listed.is_complete() {
-                self.notes.push("The source listed fewer incidents than it reports (row-level security?); nothing was removed.".into());
-                return Ok(());
-            }
-            let listed_count = listed.ids.len();
-            let present: std::collections::HashSet<String> = listed.ids.into_iter().collect();
-            let local = store::external_ids(&self.core.db().conn(), id)?;
-            let held = local.len();
-            let gone: Vec<String> = local.into_iter().filter(|e| !present.contains(e)).collect();
-            #[allow(clippy::cast_precision_loss)]
-            let mass = gone.len() as f64 > MASS_DELETE_SHARE * held as f64
-                && (gone.len() > MASS_DELETE_FLOOR || (gone.len() == held && held > 0));
-            if mass && !self.options.allow_mass_delete {
-                self.held_deletions = gone.len() as u64;
-                self.notes.push(format!(
-                    "The source listed {listed_count} incidents while the knowledge base holds {held} \
-                     from it: {} would be removed, more than {:.0} %. That usually means the \
-                     account lost access (a role or ACL change), not that the incidents were \
-                     deleted, so nothing was removed. Check the account with Test connection; if \
-                     they really were deleted, confirm the removal from the card or run `supportbot \
-                     sync {} --full --allow-mass-delete`.",
-                    gone.len(),
-                    MASS_DELETE_SHARE * 100.0,
-                    self.integration.name
-                ));
-                return Ok(());
-            }
-            gone
-        } else if connector.supports_deletion_log() {
-            let since = checkpoint.unwrap_or_else(|| "1970-01-01T00:00:00Z".into());
-            match connector.deleted_since(&since).await {
-                Ok(d) => {
-                    if let Some(c) = &d.checkpoint {
-                        store::set_deletions_checkpoint(&self.core.db().conn(), id, c)?;
-                    }
-                    d.ids
-                }
-                Err(e) if e.code == ErrorCode::Forbidden => {
-                    self.notes.push("The deletion log (sys_audit_delete) is not readable: run a full reconcile to remove deleted incidents.".into());
-                    Vec::new()
-                }
-                Err(e) => return Err(e),
-            }
-        } else {
-            Vec::new()
-        };
-        if gone.is_empty() {
-            return Ok(());
-        }
-        let core = self.core.clone();
-        let version = self.version;
-        let deleted = tokio::task::spawn_blocking(move || -> CoreResult<u64> {
-            let mut conn = core.db().conn();
-            let mut index = core.knowledge_base().index(&conn)?;
-            let tx = conn.transaction()?;
-            let ids = store::delete_external(&tx, id, &gone, version)?;
-            let c = Counts {
-                deleted: ids.len() as u64,
-                ..Counts::default()
-            };
-            store::add_counts(&tx, version, &c)?;
-            store::mark_index_dirty(&tx)?;
-            tx.commit()?;
-            if let Some(ix) = index.as_mut() {
-                for key in &ids {
-                    ix.remove(*key as u64)?;
-                }
-            }
-            Ok(ids.len() as u64)
-        })
-        .await
-        .map_err(|e| CoreError::internal(format!("Pruning failed: {e}")))??;
-        self.counts.deleted += deleted;
         Ok(())
     }
 }

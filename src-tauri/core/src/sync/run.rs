@@ -27,6 +27,7 @@ impl Run {
             options,
             job,
             on_progress,
+            last_progress: Default::default(),
             version,
             started: now,
             last_event: now - PROGRESS_EVERY,
@@ -52,7 +53,31 @@ impl Run {
     pub(super) fn connect(&self) -> CoreResult<Connector> {
         let mut options = self.options.connector.clone();
         options.cancel = self.job.cancel.clone();
+        options.pacing.on_wait = Some(self.wait_observer());
         self.core.connector_for(&self.integration, options)
+    }
+
+    /// Turns the connector's wait notices into `waiting` progress events with the last counts.
+    fn wait_observer(&self) -> WaitObserver {
+        let on_progress = self.on_progress.clone();
+        let last = self.last_progress.clone();
+        WaitObserver::new(move |notice: WaitNotice| {
+            let reason = match notice.reason {
+                WaitReason::RateLimited => WaitFor::RateLimit,
+                WaitReason::Unavailable => WaitFor::Maintenance,
+                WaitReason::Budget => WaitFor::RequestBudget,
+            };
+            let seconds = notice.wait.as_secs_f64().ceil() as u64;
+            let mut event = last
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone()
+                .unwrap_or_else(SyncProgress::starting);
+            event.phase = SyncPhase::Waiting;
+            event.eta_s = None;
+            event.wait = Some(SyncWait::new(reason, seconds));
+            on_progress(event);
+        })
     }
 
     /// Sends a progress event, at most every 100 ms unless `force`.
@@ -73,7 +98,7 @@ impl Run {
             .total_hint
             .filter(|_| rate > 0.0)
             .map(|t| (t.saturating_sub(processed)) as f64 / rate);
-        (self.on_progress)(SyncProgress {
+        let event = SyncProgress {
             phase,
             batch: self.batch,
             total_batches,
@@ -85,6 +110,9 @@ impl Run {
             skipped: self.counts.skipped,
             rate,
             eta_s,
-        });
+            wait: None,
+        };
+        *self.last_progress.lock().unwrap_or_else(|e| e.into_inner()) = Some(event.clone());
+        (self.on_progress)(event);
     }
 }

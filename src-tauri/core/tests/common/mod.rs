@@ -1,6 +1,10 @@
 //! Shared helpers for the core's integration tests.
 #![allow(dead_code)]
 
+pub mod rogue;
+pub mod sync_fixture;
+pub mod tls_front;
+
 use secrecy::SecretString;
 use supportbot_core::integrations::{AuthType, Kind, NewIntegration};
 use supportbot_core::secrets::StorePreference;
@@ -53,6 +57,8 @@ pub fn basic(name: &str, password: &str) -> NewIntegration {
         enabled: None,
         schedule_minutes: None,
         filters: None,
+        request_budget: None,
+        ca_certificates: None,
         allow_insecure_http: false,
     }
 }

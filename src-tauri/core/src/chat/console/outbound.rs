@@ -18,6 +18,7 @@ use crate::chat::va::model::{Action, Attachment, Intent, OutMessage, VaRequest};
 use crate::chat::va::{VaAuth, VaClient, VaClientConfig, VaReply};
 use crate::chat::webhook::Inbound;
 use crate::chat::{identity, settings};
+use crate::connectors::RetryPolicy;
 use crate::error::{CoreError, CoreResult, ErrorCode};
 
 /// Longest topic (`intent.id`) accepted by "Switch topic".
@@ -342,7 +343,11 @@ impl Inner {
                 return Ok(Arc::clone(client));
             }
         }
-        let retry = self.options.retry.clone().unwrap_or_default();
+        let retry = self
+            .options
+            .retry
+            .clone()
+            .unwrap_or_else(RetryPolicy::interactive);
         let config = match mode {
             Mode::Simulated => VaClientConfig {
                 instance_url: self.options.sim_url.clone().ok_or_else(|| {

@@ -20,7 +20,7 @@ use tokio_util::sync::CancellationToken;
 use super::model::{payload_from_value, VaPayload, VaRequest};
 use crate::connectors::endpoint;
 use crate::connectors::http::{self, error, unreachable_message, Http, Reply};
-use crate::connectors::oauth::OAuth;
+use crate::connectors::oauth::{Grant, OAuth};
 use crate::connectors::retry::RetryPolicy;
 use crate::error::{CoreError, CoreResult, ErrorCode};
 
@@ -112,8 +112,7 @@ impl VaClient {
                 &base,
                 client_id,
                 client_secret,
-                username,
-                password,
+                Grant::Password { username, password },
             )))),
         };
         Ok(VaClient {
@@ -123,6 +122,7 @@ impl VaClient {
                 cancel: CancellationToken::new(),
                 system: "ServiceNow",
                 max_body: http::MAX_RESPONSE_BYTES,
+                pacing: Default::default(),
             },
             url: endpoint(&base, INTEGRATION_PATH),
             auth,

@@ -151,7 +151,7 @@ impl Jira {
                     .ok_or_else(|| missing("password", "Enter the Jira password."))?;
                 (Auth::Basic(username, password), None)
             }
-            AuthType::Oauth2 => {
+            AuthType::Oauth2 | AuthType::Oauth2ClientCredentials => {
                 return Err(missing(
                     "auth",
                     "Jira connects with an API token (Cloud: email + token; Data Center: a \
@@ -169,6 +169,7 @@ impl Jira {
                 cancel: options.cancel,
                 system: "Jira",
                 max_body: options.max_response_bytes.unwrap_or(MAX_RESPONSE_BYTES),
+                pacing: options.pacing.clone(),
             },
             overlap: options.resume_overlap.unwrap_or(Duration::from_secs(120)),
             cursor: None,

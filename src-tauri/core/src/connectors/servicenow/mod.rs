@@ -21,7 +21,7 @@ use serde_json::Value;
 
 use self::table_api::Auth;
 use super::http::{Http, MAX_RESPONSE_BYTES};
-use super::oauth::OAuth;
+use super::oauth::{Grant, OAuth};
 use super::progress::Progress;
 use super::{missing, ConnectionCheck, ConnectorOptions, Credentials, Filters, Notes, Watermark};
 use crate::error::{CoreResult, ErrorCode};
@@ -103,33 +103,48 @@ impl ServiceNow {
         client: reqwest::Client,
         options: ConnectorOptions,
     ) -> CoreResult<ServiceNow> {
-        let username = credentials
-            .username
-            .filter(|u| !u.trim().is_empty())
-            .ok_or_else(|| missing("username", "Enter the ServiceNow username."))?;
-        let password = credentials
-            .password
-            .filter(|p| !p.expose_secret().is_empty())
-            .ok_or_else(|| missing("password", "Enter the ServiceNow password."))?;
+        let username = || {
+            credentials
+                .username
+                .clone()
+                .filter(|u| !u.trim().is_empty())
+                .ok_or_else(|| missing("username", "Enter the ServiceNow username."))
+        };
+        let password = || {
+            credentials
+                .password
+                .clone()
+                .filter(|p| !p.expose_secret().is_empty())
+                .ok_or_else(|| missing("password", "Enter the ServiceNow password."))
+        };
+        let oauth = |grant: Grant| -> CoreResult<Auth> {
+            let client_id = credentials
+                .client_id
+                .clone()
+                .filter(|c| !c.trim().is_empty())
+                .ok_or_else(|| missing("client_id", "Enter the OAuth client id."))?;
+            let client_secret = credentials
+                .client_secret
+                .clone()
+                .filter(|s| !s.expose_secret().is_empty())
+                .ok_or_else(|| missing("client_secret", "Enter the OAuth client secret."))?;
+            Ok(Auth::OAuth(Box::new(OAuth::new(
+                &base,
+                client_id,
+                client_secret,
+                grant,
+            ))))
+        };
         let auth = match auth {
-            AuthType::Basic => Auth::Basic { username, password },
-            AuthType::Oauth2 => {
-                let client_id = credentials
-                    .client_id
-                    .filter(|c| !c.trim().is_empty())
-                    .ok_or_else(|| missing("client_id", "Enter the OAuth client id."))?;
-                let client_secret = credentials
-                    .client_secret
-                    .filter(|s| !s.expose_secret().is_empty())
-                    .ok_or_else(|| missing("client_secret", "Enter the OAuth client secret."))?;
-                Auth::OAuth(Box::new(OAuth::new(
-                    &base,
-                    client_id,
-                    client_secret,
-                    username,
-                    password,
-                )))
-            }
+            AuthType::Basic => Auth::Basic {
+                username: username()?,
+                password: password()?,
+            },
+            AuthType::Oauth2 => oauth(Grant::Password {
+                username: username()?,
+                password: password()?,
+            })?,
+            AuthType::Oauth2ClientCredentials => oauth(Grant::ClientCredentials)?,
             AuthType::Token => {
                 return Err(missing(
                     "auth",
@@ -146,6 +161,7 @@ impl ServiceNow {
                 cancel: options.cancel,
                 system: "ServiceNow",
                 max_body: options.max_response_bytes.unwrap_or(MAX_RESPONSE_BYTES),
+                pacing: options.pacing.clone(),
             },
             overlap: options.resume_overlap.unwrap_or(Duration::from_secs(60)),
             limit_cap: MAX_PAGE,
