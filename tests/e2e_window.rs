@@ -187,6 +187,132 @@ async fn failed_sync_keeps_the_last_success(c: &Client, card: &str, demo_url: &s
     common::sim_control(demo_url, "DELETE", "/sim/faults", "");
 }
 
+/// The add dialog's Test connection checks typed values before anything is saved: pointed at the
+/// demo simulator with its read-only account, every step passes.
+async fn test_connection_before_saving(c: &Client, demo_url: &str) {
+    click(c, r#"[data-testid="nav-integrations"]"#).await;
+    click(c, r#"[data-testid="add-integration"]"#).await;
+    el(c, r#"[data-testid="integration-dialog"]"#).await;
+    type_into(c, r#"[data-testid="field-name"]"#, "Checked first").await;
+    el(c, r#"[data-testid="field-kind"]"#)
+        .await
+        .select_by_value("servicenow")
+        .await
+        .unwrap();
+    el(c, r#"[data-testid="field-auth"]"#)
+        .await
+        .select_by_value("basic")
+        .await
+        .unwrap();
+    type_into(c, r#"[data-testid="field-url"]"#, demo_url).await;
+    type_into(c, r#"[data-testid="field-username"]"#, "svc.readonly").await;
+    type_into(c, r#"[data-testid="field-password"]"#, "wrong").await;
+    click(c, r#"[data-testid="dialog-test"]"#).await;
+    let failed = text_contains(
+        c,
+        r#"[data-testid="integration-dialog"] [data-testid="check-result"]"#,
+        "The connection check failed",
+    )
+    .await;
+    assert!(failed.contains("Sign in"), "{failed}");
+    el(
+        c,
+        r#"[data-testid="integration-dialog"] [data-testid="check-step"][data-step="auth"] [data-testid="check-advice"]"#,
+    )
+    .await;
+    type_into(c, r#"[data-testid="field-password"]"#, "readonly").await;
+    // The advanced section: a request budget goes with the check as with Save.
+    click(c, r#"[data-testid="advanced-toggle"]"#).await;
+    type_into(c, r#"[data-testid="field-request_budget"]"#, "500").await;
+    text_contains(c, r#"[data-testid="advanced-section"]"#, "CA certificates").await;
+    screenshot(c, "e2e-dialog-advanced.png").await;
+    click(c, r#"[data-testid="dialog-test"]"#).await;
+    let ok = text_contains(
+        c,
+        r#"[data-testid="integration-dialog"] [data-testid="check-result"]"#,
+        "Connection OK",
+    )
+    .await;
+    assert!(ok.contains("the source counts"), "{ok}");
+    screenshot(c, "e2e-dialog-connection-check.png").await;
+    click(c, r#"[data-testid="dialog-cancel"]"#).await;
+    gone(c, r#"[data-testid="integration-dialog"]"#).await;
+    // Nothing was saved.
+    assert!(c
+        .find_all(Locator::Css(
+            r#"[data-testid="integration-card"][data-name="Checked first"]"#
+        ))
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+/// 60 of the demo's incidents vanish at the source (as when the account loses a role): the
+/// sync holds the deletions (partial, a note, a "Remove 60 incidents" button) and removes them
+/// only when the admin confirms.
+async fn held_deletions_are_confirmed_from_the_card(c: &Client, card: &str, demo_url: &str) {
+    let listed = common::sim_request(
+        demo_url,
+        "GET",
+        "/api/now/table/incident?sysparm_fields=sys_id&sysparm_limit=60",
+        "",
+    );
+    let listed: serde_json::Value = serde_json::from_str(&listed).unwrap();
+    let ids: Vec<&str> = listed["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["sys_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 60);
+    for id in &ids {
+        common::sim_control(
+            demo_url,
+            "DELETE",
+            &format!("/sim/records/incident/{id}"),
+            "",
+        );
+    }
+    click(c, r#"[data-testid="nav-integrations"]"#).await;
+    let details = format!("{card} [data-testid=\"card-details\"]");
+    if c.find_all(Locator::Css(&details)).await.unwrap().is_empty() {
+        click(c, &format!("{card} [data-testid=\"card-header\"]")).await;
+    }
+    click(c, &format!("{card} [data-testid=\"card-sync\"]")).await;
+    let held = text_contains(
+        c,
+        &format!("{card} [data-testid=\"sync-held\"]"),
+        "Remove 60 incidents",
+    )
+    .await;
+    assert!(held.contains("really were deleted"), "{held}");
+    text_contains(
+        c,
+        &format!("{card} [data-testid=\"sync-result\"]"),
+        "lost access",
+    )
+    .await;
+    wait_attr(
+        c,
+        &format!("{card} [data-testid=\"card-status\"]"),
+        "data-status",
+        "partial",
+    )
+    .await;
+    screenshot(c, "e2e-held-deletions.png").await;
+    click(c, &format!("{card} [data-testid=\"confirm-mass-delete\"]")).await;
+    wait_attr(
+        c,
+        &format!("{card} [data-testid=\"card-status\"]"),
+        "data-status",
+        "success",
+    )
+    .await;
+    // The source holds 501 (the demo's 500 and the incident the rollback step added there).
+    click(c, r#"[data-testid="nav-knowledge-base"]"#).await;
+    text_contains(c, r#"[data-testid="kb-stat-incidents"]"#, "441").await;
+}
+
 /// Changes one demo incident at the source, syncs again (v2), then rolls back to v1 from Version
 /// History: a new version "Rollback to v1" appears and the diff of v2 shows the change.
 async fn roll_back_from_version_history(c: &Client, card: &str, demo_url: &str) {
@@ -528,6 +654,8 @@ async fn demo_sync_search_and_rollback_in_the_real_window() {
     roll_back_from_version_history(&c, card, &demo_url).await;
     chat_with_the_bot_and_an_agent(&c).await;
     failed_sync_keeps_the_last_success(&c, card, &demo_url).await;
+    test_connection_before_saving(&c, &demo_url).await;
+    held_deletions_are_confirmed_from_the_card(&c, card, &demo_url).await;
     c.close().await.unwrap();
     drop(driver);
     drop(data);

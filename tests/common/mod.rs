@@ -70,6 +70,12 @@ pub const SIM_CONTROL_AUTHORIZATION: &str = "Basic YWRtaW46YWRtaW4=";
 /// A request to the `/sim/` control API of the simulator at `base` (plain HTTP/1.1, no client
 /// crate) with the admin credentials, asserting a 200, 201 or 204.
 pub fn sim_control(base: &str, method: &str, path: &str, body: &str) {
+    sim_request(base, method, path, body);
+}
+
+/// [`sim_control`] for any path the admin account may use (the Table API too), returning the
+/// response body.
+pub fn sim_request(base: &str, method: &str, path: &str, body: &str) -> String {
     let addr = base.trim_start_matches("http://").trim_end_matches('/');
     let mut s = TcpStream::connect(addr).unwrap();
     write!(
@@ -86,6 +92,10 @@ pub fn sim_control(base: &str, method: &str, path: &str, body: &str) {
             || answer.starts_with("HTTP/1.1 204"),
         "{path}: {answer}"
     );
+    answer
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default()
 }
 
 /// `supportbot` with its own data directory, the file secret store, and no display (the CLI

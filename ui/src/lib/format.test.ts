@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatCount, formatDuration, formatEta, formatRate, formatSchedule, plural } from './format';
+import { formatCount, formatDuration, formatEta, formatRate, formatSchedule, formatWait, plural } from './format';
 
 describe('sync formatting', () => {
   it('groups thousands and pluralizes', () => {
@@ -15,6 +15,16 @@ describe('sync formatting', () => {
     expect(formatRate(1500)).toBe('1,500/s');
     expect(formatRate(0)).toBeNull();
     expect(formatRate(Number.NaN)).toBeNull();
+  });
+
+  it('formats a wait with the seconds left', () => {
+    expect(formatWait('waiting for rate limit (12 s)', 12)).toBe('Waiting for rate limit (12 s)');
+    expect(formatWait('waiting for rate limit (12 s)', 9)).toBe('Waiting for rate limit (9 s)');
+    expect(formatWait('waiting for rate limit: request budget of the hour spent (600 s)', 75)).toBe(
+      'Waiting for rate limit: request budget of the hour spent (1 min 15 s)',
+    );
+    expect(formatWait('waiting for rate limit (3 s)', -1)).toBe('Waiting for rate limit (0 s)');
+    expect(formatWait('waiting', 5)).toBe('Waiting');
   });
 
   it('formats the ETA', () => {

@@ -2,11 +2,12 @@ import type { AuthType, Kind, Role, SyncPhase, SyncStatus } from '$lib/ipc/types
 
 export const KIND_LABEL: Record<Kind, string> = { servicenow: 'ServiceNow', jira: 'Jira' };
 
-/** Label shown on cards ("Basic auth", "API token", "OAuth 2.0"). */
+/** Label shown on cards ("Basic auth", "API token", "OAuth 2.0"): the core's labels. */
 export const AUTH_LABEL: Record<AuthType, string> = {
   basic: 'Basic auth',
   token: 'API token',
   oauth2: 'OAuth 2.0',
+  oauth2_client_credentials: 'OAuth 2.0 client credentials',
 };
 
 /** Label in the auth type select ("Basic", "API token", "OAuth 2.0"). */
@@ -14,6 +15,7 @@ export const AUTH_OPTION_LABEL: Record<AuthType, string> = {
   basic: 'Basic',
   token: 'API token',
   oauth2: 'OAuth 2.0',
+  oauth2_client_credentials: 'OAuth 2.0 client credentials',
 };
 
 export const STATUS_LABEL: Record<SyncStatus, string> = {
@@ -52,6 +54,8 @@ export const PHASE_LABEL: Record<SyncPhase, string> = {
   embedding: 'Embedding…',
   saving: 'Saving…',
   pruning: 'Checking deletions…',
+  // Shown only without a wait in the event: with one, its own label says what for and how long.
+  waiting: 'Waiting…',
   finishing: 'Finishing…',
 };
 
@@ -94,6 +98,17 @@ export function formatDuration(seconds: number): string {
   const m = Math.floor(s / 60);
   if (m < 60) return s % 60 ? `${m} min ${s % 60} s` : `${m} min`;
   return m % 60 ? `${Math.floor(m / 60)} h ${m % 60} min` : `${Math.floor(m / 60)} h`;
+}
+
+/**
+ * The core's wait label ("waiting for rate limit (12 s)") with the seconds still left in place of
+ * the announced ones, capitalised for a phase line: "Waiting for rate limit (9 s)". The core sends
+ * the label once, when the wait starts, so the window counts down itself. A label that does not
+ * end in "(N s)" is only capitalised.
+ */
+export function formatWait(label: string, secondsLeft: number): string {
+  const text = label.replace(/\(\d+ s\)$/, `(${formatDuration(secondsLeft)})`);
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 /**

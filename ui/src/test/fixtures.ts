@@ -53,6 +53,8 @@ export function makeIntegration(over: Partial<Integration> = {}): Integration {
     running: false,
     schedule_minutes: null,
     filters: { priority: [], category: [], state: [], updated_from: null, updated_to: null, raw_query: null },
+    request_budget: null,
+    ca_certificates: null,
     ...over,
   };
 }
@@ -70,6 +72,7 @@ export function makeProgress(over: Partial<SyncProgress> = {}): SyncProgress {
     skipped: 0,
     rate: 48,
     eta_s: 120,
+    wait: null,
     ...over,
   };
 }

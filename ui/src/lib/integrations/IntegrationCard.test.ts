@@ -708,7 +708,7 @@ describe('IntegrationCard: source counts', () => {
       notes: ['The source counted 1240 incidents for this sync but only 1234 could be read: 6 are hidden from this account (row-level ACLs) or were deleted while it ran.'],
     });
     const result = screen.getByTestId('sync-result');
-    expect(result).toHaveTextContent('1,234 in the knowledge base · the source counted 1,240, 6 could not be read');
+    expect(result).toHaveTextContent('1,234 in the knowledge base · the source counted 1,240 for this sync, 6 could not be read');
     expect(result).toHaveTextContent('row-level ACLs');
   });
 });

@@ -44,6 +44,7 @@ describe('IntegrationDialog: fields per auth type', () => {
     expect(options('field-auth')).toEqual([
       ['basic', 'Basic'],
       ['oauth2', 'OAuth 2.0'],
+      ['oauth2_client_credentials', 'OAuth 2.0 client credentials'],
     ]);
     await user.selectOptions(screen.getByTestId('field-kind'), 'jira');
     expect(options('field-auth')).toEqual([
@@ -57,6 +58,14 @@ describe('IntegrationDialog: fields per auth type', () => {
       'Leave empty for a Jira Data Center personal access token',
     );
     expect(screen.getByText('Username / email')).toBeInTheDocument();
+  });
+
+  it('shows only the client ID and secret for OAuth 2.0 client credentials', async () => {
+    const { user } = setup();
+    await user.selectOptions(screen.getByTestId('field-auth'), 'oauth2_client_credentials');
+    expect(shownCreds()).toEqual(['field-client_id', 'field-client_secret']);
+    await user.selectOptions(screen.getByTestId('field-kind'), 'jira');
+    expect(screen.getByTestId('field-auth')).toHaveValue('basic');
   });
 
   it('shows OAuth 2.0 fields and resets the auth type when the kind no longer allows it', async () => {
@@ -108,6 +117,25 @@ describe('IntegrationDialog: validation', () => {
     expect(screen.getByTestId('error-password')).toHaveTextContent('Enter a password.');
   });
 
+  it('requires the client ID and secret, and no user, for client credentials', async () => {
+    const { user } = setup();
+    vi.mocked(api.integrationAdd).mockResolvedValue(makeIntegration());
+    await user.selectOptions(screen.getByTestId('field-auth'), 'oauth2_client_credentials');
+    await user.click(screen.getByTestId('dialog-save'));
+    expect(screen.getByTestId('error-client_id')).toHaveTextContent('Enter the client ID.');
+    expect(screen.getByTestId('error-client_secret')).toHaveTextContent('Enter the client secret.');
+    expect(screen.queryByTestId('error-username')).not.toBeInTheDocument();
+    expect(screen.queryByTestId('error-password')).not.toBeInTheDocument();
+    await user.type(screen.getByTestId('field-name'), 'Prod');
+    await user.type(screen.getByTestId('field-url'), 'https://acme.service-now.com');
+    await user.type(screen.getByTestId('field-client_id'), 'app');
+    await user.type(screen.getByTestId('field-client_secret'), 's3cret');
+    await user.click(screen.getByTestId('dialog-save'));
+    expect(api.integrationAdd).toHaveBeenCalledWith(
+      expect.objectContaining({ auth: 'oauth2_client_credentials', username: null, password: null, client_id: 'app', client_secret: 's3cret' }),
+    );
+  });
+
   it('does not require a username for API token auth', async () => {
     const { user } = setup();
     await user.selectOptions(screen.getByTestId('field-kind'), 'jira');
@@ -144,6 +172,8 @@ describe('IntegrationDialog: saving', () => {
       enabled: false,
       schedule_minutes: null,
       filters: null,
+      request_budget: null,
+      ca_certificates: null,
     });
     expect(onsaved).toHaveBeenCalledWith(created);
   });

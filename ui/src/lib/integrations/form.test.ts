@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   AUTHS_FOR_KIND,
+  CA_NOT_PEM_MESSAGE,
+  CA_TOO_LARGE_MESSAGE,
+  countCertificates,
   credentialFields,
   emptyForm,
   formFromIntegration,
@@ -9,7 +12,9 @@ import {
   parseList,
   sameOrigin,
   scheduleOptions,
+  secretsFor,
   summarizeFilters,
+  toDraft,
   toFilters,
   toNewIntegration,
   toPatch,
@@ -41,7 +46,7 @@ describe('origins', () => {
 
 describe('form logic', () => {
   it('restricts auth types per kind', () => {
-    expect(AUTHS_FOR_KIND.servicenow).toEqual(['basic', 'oauth2']);
+    expect(AUTHS_FOR_KIND.servicenow).toEqual(['basic', 'oauth2', 'oauth2_client_credentials']);
     expect(AUTHS_FOR_KIND.jira).toEqual(['basic', 'token']);
   });
 
@@ -52,6 +57,42 @@ describe('form logic', () => {
       ['token', true],
     ]);
     expect(credentialFields('oauth2').map((f) => f.field)).toEqual(['client_id', 'client_secret', 'username', 'password']);
+    expect(credentialFields('oauth2_client_credentials').map((f) => [f.field, f.required])).toEqual([
+      ['client_id', true],
+      ['client_secret', true],
+    ]);
+    expect(secretsFor('oauth2')).toEqual(['client_secret', 'password']);
+    expect(secretsFor('oauth2_client_credentials')).toEqual(['client_secret']);
+    expect(secretsFor('token')).toEqual(['token']);
+  });
+
+  it('client credentials: needs the client id and secret only, and sends no user', () => {
+    const v = {
+      ...emptyForm(),
+      auth: 'oauth2_client_credentials' as const,
+      name: 'X',
+      url: 'https://x.service-now.com',
+      username: 'left over',
+      password: 'left over',
+    };
+    expect(validate(v)).toEqual({ client_id: 'Enter the client ID.', client_secret: 'Enter the client secret.' });
+    expect(validate({ ...v, kind: 'jira' })).toHaveProperty('auth');
+    const filled = { ...v, client_id: ' app ', client_secret: 's3cret' };
+    expect(validate(filled)).toEqual({});
+    expect(toNewIntegration(filled)).toMatchObject({
+      auth: 'oauth2_client_credentials',
+      username: null,
+      password: null,
+      client_id: 'app',
+      client_secret: 's3cret',
+    });
+    // A stored client secret stays on the same host, not on another one.
+    const stored = { password: false, token: false, client_secret: true };
+    expect(validate({ ...filled, client_secret: '' }, stored, 'https://x.service-now.com')).toEqual({});
+    expect(validate({ ...filled, client_secret: '' }, stored, 'https://y.service-now.com')).toHaveProperty('client_secret');
+    const patch = toPatch({ ...filled, client_secret: '' });
+    expect(patch).toMatchObject({ client_id: 'app', client_secret: null, password: null });
+    expect(patch).not.toHaveProperty('username');
   });
 
   it('accepts only http(s) URLs', () => {
@@ -90,6 +131,8 @@ describe('form logic', () => {
       enabled: true,
       schedule_minutes: null,
       filters: null,
+      request_budget: null,
+      ca_certificates: null,
     });
     expect(toPatch({ ...v, token: '' })).toEqual({
       name: 'J',
@@ -160,6 +203,55 @@ describe('form logic', () => {
     expect(validate({ ...base, filters: { ...base.filters, updated_from: '2026-02-01', updated_to: '2026-01-01' } })).toEqual({
       'filters.updated_to': 'The end date is before the start date.',
     });
+  });
+
+  it('checks the request budget and builds its payloads', () => {
+    const v = { ...emptyForm(), name: 'X', url: 'https://x.service-now.com', username: 'u', password: 'p' };
+    for (const bad of [9, 1_000_001, 12.5, -20]) {
+      expect(validate({ ...v, request_budget: bad }).request_budget).toContain('from 10 to 1,000,000 requests per hour');
+    }
+    expect(validate({ ...v, request_budget: 500 })).toEqual({});
+    expect(validate({ ...v, request_budget: null })).toEqual({});
+    expect(toNewIntegration({ ...v, request_budget: 500 }).request_budget).toBe(500);
+    expect(toNewIntegration({ ...v, request_budget: null }).request_budget).toBeNull();
+    // Edit: unchanged → omitted, removed → 0, set or changed → the number.
+    const it500 = makeIntegration({ request_budget: 500 });
+    expect(formFromIntegration(it500).request_budget).toBe(500);
+    expect(toPatch({ ...v, request_budget: 500 }, null, null, it500)).not.toHaveProperty('request_budget');
+    expect(toPatch({ ...v, request_budget: null }, null, null, it500).request_budget).toBe(0);
+    expect(toPatch({ ...v, request_budget: 800 }, null, null, it500).request_budget).toBe(800);
+    expect(toPatch({ ...v, request_budget: 800 }).request_budget).toBe(800);
+    expect(toPatch(v)).not.toHaveProperty('request_budget');
+  });
+
+  it('counts PEM certificates, refuses other files and builds the CA payloads', () => {
+    const cert = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    expect(countCertificates(cert + cert)).toBe(2);
+    expect(countCertificates('hello')).toBe(0);
+    const v = { ...emptyForm(), name: 'X', url: 'https://x.service-now.com', username: 'u', password: 'p' };
+    expect(validate({ ...v, ca_certificates: cert })).toEqual({});
+    expect(validate({ ...v, ca_certificates: 'MIIB binary garbage' })).toEqual({ ca_certificates: CA_NOT_PEM_MESSAGE });
+    expect(validate({ ...v, ca_certificates: cert + 'x'.repeat(1024 * 1024) })).toEqual({ ca_certificates: CA_TOO_LARGE_MESSAGE });
+    expect(toNewIntegration({ ...v, ca_certificates: cert }).ca_certificates).toBe(cert.trim());
+    expect(toNewIntegration(v).ca_certificates).toBeNull();
+    // Edit: unchanged → omitted, removed → "", replaced → the new text.
+    const stored = makeIntegration({ ca_certificates: cert.trim() });
+    const edited = formFromIntegration(stored);
+    expect(edited.ca_certificates).toBe(cert.trim());
+    expect(toPatch(edited, null, null, stored)).not.toHaveProperty('ca_certificates');
+    expect(toPatch({ ...edited, ca_certificates: '' }, null, null, stored).ca_certificates).toBe('');
+    expect(toPatch({ ...edited, ca_certificates: cert + cert }, null, null, stored).ca_certificates).toBe((cert + cert).trim());
+    expect(toPatch({ ...v, ca_certificates: cert })).toMatchObject({ ca_certificates: cert.trim() });
+  });
+
+  it('builds the draft of a connection check', () => {
+    const v = { ...emptyForm(), name: 'X', url: 'http://itsm.example.com', username: 'u', password: '' };
+    // Adding: the same payload as saving.
+    expect(toDraft({ ...v, allow_insecure_http: true })).toEqual(toNewIntegration({ ...v, allow_insecure_http: true }));
+    expect(toDraft(v)).not.toHaveProperty('allow_insecure_http');
+    // Editing: an http:// URL that stays where it was saved was confirmed back then.
+    expect(toDraft(v, 'http://itsm.example.com/')).toMatchObject({ allow_insecure_http: true, password: null });
+    expect(toDraft(v, 'https://itsm.example.com')).not.toHaveProperty('allow_insecure_http');
   });
 
   it('summarises filters per kind', () => {

@@ -10,7 +10,16 @@ import type {
 
 export type SecretField = keyof SecretFlags;
 export type CredentialField = 'username' | 'client_id' | SecretField;
-export type FormField = 'name' | 'kind' | 'auth' | 'url' | 'enabled' | 'schedule_minutes' | CredentialField;
+export type FormField =
+  | 'name'
+  | 'kind'
+  | 'auth'
+  | 'url'
+  | 'enabled'
+  | 'schedule_minutes'
+  | 'request_budget'
+  | 'ca_certificates'
+  | CredentialField;
 
 export interface FormValues {
   name: string;
@@ -28,6 +37,10 @@ export interface FormValues {
   filters: FilterValues;
   /** The user accepted an unencrypted http:// URL on another machine. */
   allow_insecure_http: boolean;
+  /** Requests per hour the app may send to the source; null (an empty input) = no budget. */
+  request_budget: number | null;
+  /** PEM text of the CA certificates to trust besides the OS trust store; '' = none. */
+  ca_certificates: string;
 }
 
 /** The "Filters" inputs as typed: lists are comma-separated text, dates are `YYYY-MM-DD`. */
@@ -50,7 +63,7 @@ export const SECRET_FIELDS: readonly SecretField[] = ['password', 'token', 'clie
 
 /** Allowed auth types per kind (first one is the default). */
 export const AUTHS_FOR_KIND: Record<Kind, AuthType[]> = {
-  servicenow: ['basic', 'oauth2'],
+  servicenow: ['basic', 'oauth2', 'oauth2_client_credentials'],
   jira: ['basic', 'token'],
 };
 
@@ -91,7 +104,52 @@ export function credentialFields(auth: AuthType): CredentialSpec[] {
         { field: 'username', label: 'Username', required: true },
         { field: 'password', label: 'Password', required: true },
       ];
+    // The client credentials grant signs in as the OAuth application itself: no user, no password.
+    case 'oauth2_client_credentials':
+      return [
+        { field: 'client_id', label: 'Client ID', required: true },
+        { field: 'client_secret', label: 'Client secret', required: true },
+      ];
   }
+}
+
+/** The secrets an auth type needs, in display order (what the card lists as set / not set). */
+export function secretsFor(auth: AuthType): SecretField[] {
+  return credentialFields(auth)
+    .map((c) => c.field)
+    .filter(isSecret);
+}
+
+/** Request budget bounds per hour, as the core checks them. */
+export const MIN_BUDGET = 10;
+export const MAX_BUDGET = 1_000_000;
+export const BUDGET_MESSAGE =
+  'Choose a budget from 10 to 1,000,000 requests per hour, or leave it empty for none. Ask the instance admin for its rate limit rule (e.g. 500 per hour).';
+
+/** The core refuses CA files larger than this: a CA bundle is a few kilobytes. */
+export const MAX_CA_BYTES = 1024 * 1024;
+export const CA_TOO_LARGE_MESSAGE = 'This file is larger than 1 MB: choose the PEM file of the CA certificate(s).';
+export const CA_NOT_PEM_MESSAGE =
+  'This is not a PEM certificate file: it needs at least one "-----BEGIN CERTIFICATE-----" block. Export the CA certificate as PEM (Base-64 encoded X.509).';
+
+/** How many certificates a PEM text holds (its BEGIN CERTIFICATE blocks). */
+export function countCertificates(pem: string): number {
+  return pem.match(/-----BEGIN CERTIFICATE-----/g)?.length ?? 0;
+}
+
+/**
+ * Why a PEM text cannot be CA certificates, or null. Only the cheap checks: the core parses the
+ * certificates and reports a damaged one on `ca_certificates`.
+ */
+export function pemProblem(pem: string): string | null {
+  if (new TextEncoder().encode(pem).length > MAX_CA_BYTES) return CA_TOO_LARGE_MESSAGE;
+  if (countCertificates(pem) === 0) return CA_NOT_PEM_MESSAGE;
+  return null;
+}
+
+/** A budget the core can bound-check; null, NaN and 0 mean none. */
+function budgetOrNull(value: number | null | undefined): number | null {
+  return typeof value === 'number' && Number.isFinite(value) && value !== 0 ? value : null;
 }
 
 const REQUIRED_MESSAGE: Record<CredentialField, string> = {
@@ -172,6 +230,8 @@ export function emptyForm(): FormValues {
     schedule_minutes: 0,
     filters: emptyFilterValues(),
     allow_insecure_http: false,
+    request_budget: null,
+    ca_certificates: '',
   };
 }
 
@@ -190,6 +250,9 @@ export function formFromIntegration(it: Integration): FormValues {
     schedule_minutes: scheduleOrNull(it.schedule_minutes) ?? 0,
     filters: filterValuesFrom(it.filters),
     allow_insecure_http: false,
+    // Missing on an older core: none.
+    request_budget: it.request_budget ?? null,
+    ca_certificates: it.ca_certificates ?? '',
   };
 }
 
@@ -226,6 +289,13 @@ export function validate(v: FormValues, stored?: SecretFlags, storedUrl?: string
     errors['filters.updated_to'] = 'The end date is before the start date.';
   }
   if (f.raw_query.trim().includes('\n')) errors['filters.raw_query'] = 'Write the query on one line.';
+  const budget = budgetOrNull(v.request_budget);
+  if (budget !== null && (!Number.isInteger(budget) || budget < MIN_BUDGET || budget > MAX_BUDGET)) {
+    errors.request_budget = BUDGET_MESSAGE;
+  }
+  const pem = v.ca_certificates.trim();
+  const problem = pem === '' ? null : pemProblem(pem);
+  if (problem) errors.ca_certificates = problem;
   return errors;
 }
 
@@ -252,8 +322,22 @@ export function toNewIntegration(v: FormValues): NewIntegration {
     enabled: v.enabled,
     schedule_minutes: scheduleOrNull(v.schedule_minutes),
     filters: hasFilters(toFilters(v.filters)) ? toFilters(v.filters) : null,
+    request_budget: budgetOrNull(v.request_budget),
+    ca_certificates: orNull(v.ca_certificates),
     ...(v.allow_insecure_http && isInsecureHttp(v.url) ? { allow_insecure_http: true } : {}),
   };
+}
+
+/**
+ * Payload for `integration_check_draft`: what saving would store, with the typed secrets (an
+ * empty one is null: the core then uses the stored one while the URL keeps its origin). Editing
+ * (`storedUrl`): an http:// URL that stays where it was was accepted when it was saved, so the
+ * confirmation the dialog no longer asks for is sent.
+ */
+export function toDraft(v: FormValues, storedUrl?: string): NewIntegration {
+  const draft = toNewIntegration(v);
+  if (storedUrl !== undefined && isInsecureHttp(v.url) && sameOrigin(storedUrl, v.url)) draft.allow_insecure_http = true;
+  return draft;
 }
 
 /**
@@ -264,11 +348,14 @@ export function toNewIntegration(v: FormValues): NewIntegration {
  * `schedule` (the integration's current value): omitted when unchanged, 0 when turned off
  * (the core reads null as "keep"), the number otherwise. `filters` (the integration's current
  * filters) likewise: `filters` is omitted when unchanged and sent whole (replacing all) otherwise.
+ * `advanced` (the integration's request budget and CA certificates): each is omitted when
+ * unchanged; a removed budget is sent as 0 and removed certificates as "" (null keeps them).
  */
 export function toPatch(
   v: FormValues,
   schedule: number | null = null,
   filters: SyncFilters | null | undefined = null,
+  advanced: Partial<Pick<Integration, 'request_budget' | 'ca_certificates'>> = {},
 ): IntegrationPatch {
   const s = shown(v.auth);
   const patch: IntegrationPatch = {
@@ -289,6 +376,10 @@ export function toPatch(
   const original = normalizeFilters(filters);
   const next = toFilters(v.filters, original);
   if (!sameFilters(next, original)) patch.filters = next;
+  const budget = budgetOrNull(v.request_budget);
+  if (budget !== budgetOrNull(advanced.request_budget)) patch.request_budget = budget ?? 0;
+  const pem = orNull(v.ca_certificates);
+  if (pem !== orNull(advanced.ca_certificates ?? '')) patch.ca_certificates = pem ?? '';
   return patch;
 }
 

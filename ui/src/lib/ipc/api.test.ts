@@ -83,6 +83,18 @@ describe('api', () => {
     ]);
   });
 
+  it('calls the connection checks with the core argument names', async () => {
+    const input = { name: 'A', kind: 'servicenow' as const, auth: 'basic' as const, url: 'https://a.service-now.com' };
+    await api.integrationCheck(3);
+    await api.integrationCheckDraft(input, null);
+    await api.integrationCheckDraft(input, 3);
+    expect(invokeMock.mock.calls).toEqual([
+      ['integration_check', { id: 3 }],
+      ['integration_check_draft', { input, id: null }],
+      ['integration_check_draft', { input, id: 3 }],
+    ]);
+  });
+
   it('calls the Virtual Agent commands with the core argument names', async () => {
     await api.chatStart('7');
     await api.chatSwitch('7', 'Reset my password');

@@ -142,6 +142,15 @@ export const kbFacets = (): Promise<Facets> => call('kb_facets');
 /** The connection check of a saved integration: reach, auth, read, count, with advice. */
 export const integrationCheck = (id: number): Promise<IntegrationCheck> => call('integration_check', { id });
 
+/**
+ * The connection check of the add/edit dialog's values, before saving; nothing is stored.
+ * `id`: the integration being edited (its stored secrets stand in for empty inputs while the URL
+ * keeps the stored origin), null when adding. Rejects with `validation` (fields keyed as for
+ * saving) for input that saving would refuse.
+ */
+export const integrationCheckDraft = (input: NewIntegration, id: number | null): Promise<IntegrationCheck> =>
+  call('integration_check_draft', { input, id });
+
 /** Knowledge gaps: declined questions and answers rated unhelpful, grouped, newest first. */
 export const kbGaps = (): Promise<KnowledgeGap[]> => call('kb_gaps');
 

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createMockInvoke, makeMockChannel } from './mock';
-import type { ChatEvent, ChatMessage, ChatSession, Integration, SyncProgress, SyncReport } from './types';
+import type { ChatEvent, ChatMessage, ChatSession, Integration, IntegrationCheck, SyncProgress, SyncReport } from './types';
 
 /** Runs the fake timers until `p` settles; a rejection is rethrown after the timers ran, so
  *  it is never reported as unhandled in between. */
@@ -74,6 +74,13 @@ describe('dev mock: integration_sync', () => {
     expect(partial.status).toBe('partial');
     expect(partial.skipped_records.length).toBe(partial.skipped);
     expect(events.every((e) => e.total_batches === null)).toBe(true);
+    // It waits for the rate limit once: one event when the wait starts, with the counts kept.
+    const waits = events.filter((e) => e.phase === 'waiting');
+    expect(waits).toHaveLength(1);
+    expect(waits[0].wait).toMatchObject({ reason: 'rate_limit', label: expect.stringMatching(/^waiting for rate limit \(\d+ s\)$/) as unknown });
+    const before = events[events.indexOf(waits[0]) - 1];
+    expect(waits[0].processed).toBe(before.processed);
+    expect(events.filter((e) => e.phase !== 'waiting').every((e) => e.wait === null)).toBe(true);
     const failed = await run(invoke<SyncReport>('integration_sync', { id: 3, full: false, onProgress: makeMockChannel(() => {}) }));
     expect(failed.status).toBe('error');
     expect(failed.error?.code).toBe('unreachable');
@@ -158,6 +165,83 @@ describe('dev mock: schedule_minutes', () => {
       code: 'validation',
       fields: { 'filters.updated_to': 'The end date is before the start date.' },
     });
+  });
+});
+
+describe('dev mock: auth types, request budget and CA certificates', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  const cert = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----';
+  const input = { name: 'CC', kind: 'servicenow', auth: 'oauth2_client_credentials', url: 'https://cc.service-now.com', username: 'ignored', client_id: 'app', client_secret: 's' };
+
+  it('accepts client credentials for ServiceNow only, without a username', async () => {
+    const invoke = createMockInvoke('');
+    const added = await settle(invoke<Integration>('integration_add', { input }));
+    expect(added).toMatchObject({ auth: 'oauth2_client_credentials', username: null, request_budget: null, ca_certificates: null });
+    await expect(settle(invoke('integration_add', { input: { ...input, name: 'J', kind: 'jira' } }))).rejects.toMatchObject({
+      code: 'validation',
+      fields: { auth: expect.any(String) as unknown },
+    });
+    // Moving it to another host needs only the client secret again.
+    const moved = await settle(invoke<Integration>('integration_edit', { id: added.id, patch: { url: 'https://other.service-now.com', client_secret: 'n' } }));
+    expect(moved.url).toBe('https://other.service-now.com');
+  });
+
+  it('stores a budget and CA certificates, and edits them with the patch semantics', async () => {
+    const invoke = createMockInvoke('');
+    const added = await settle(invoke<Integration>('integration_add', { input: { ...input, request_budget: 500, ca_certificates: `  ${cert}\n` } }));
+    expect(added).toMatchObject({ request_budget: 500, ca_certificates: cert });
+    const edit = (patch: object) => settle(invoke<Integration>('integration_edit', { id: added.id, patch }));
+    expect(await edit({ name: 'Kept' })).toMatchObject({ request_budget: 500, ca_certificates: cert });
+    expect(await edit({ request_budget: null, ca_certificates: null })).toMatchObject({ request_budget: 500, ca_certificates: cert });
+    expect(await edit({ request_budget: 800 })).toMatchObject({ request_budget: 800 });
+    expect(await edit({ request_budget: 0, ca_certificates: '' })).toMatchObject({ request_budget: null, ca_certificates: null });
+    await expect(edit({ request_budget: 5 })).rejects.toMatchObject({
+      code: 'validation',
+      fields: { request_budget: expect.stringContaining('from 10 to 1000000') as unknown },
+    });
+    await expect(edit({ ca_certificates: 'not a certificate' })).rejects.toMatchObject({
+      code: 'validation',
+      fields: { ca_certificates: expect.stringContaining('not a PEM certificate file') as unknown },
+    });
+  });
+
+  it('checks a draft: passes, fails to sign in with a wrong secret or to reach a host that does not resolve', async () => {
+    const invoke = createMockInvoke('');
+    const draft = (over: object, id: number | null = null) =>
+      settle(invoke<IntegrationCheck>('integration_check_draft', { input: { ...input, ...over }, id }));
+    const ok = await draft({ ca_certificates: cert });
+    expect(ok).toMatchObject({ ok: true, source_total: 500 });
+    expect(ok.steps.map((s) => s.name)).toEqual(['reach', 'auth', 'read', 'count']);
+    expect(ok.steps[0].detail).toContain("trusting the integration's CA certificates");
+    const wrong = await draft({ client_secret: 'wrong' });
+    expect(wrong.steps.map((s) => s.ok)).toEqual([true, false, false, false]);
+    expect(wrong.steps[1].advice).toContain('refused the credentials');
+    const away = await draft({ url: 'https://nowhere.invalid' });
+    expect(away.steps[0]).toMatchObject({ name: 'reach', ok: false });
+    // Validation as saving: a missing secret, a bad budget.
+    await expect(draft({ client_secret: '' })).rejects.toMatchObject({ code: 'validation', fields: { client_secret: expect.any(String) as unknown } });
+    await expect(draft({ request_budget: 2 })).rejects.toMatchObject({ code: 'validation', fields: { request_budget: expect.any(String) as unknown } });
+  });
+
+  it('checks a draft of an edit with the stored secrets on the same host only', async () => {
+    const invoke = createMockInvoke('');
+    const draft = (over: object) =>
+      settle(invoke<IntegrationCheck>('integration_check_draft', {
+        input: { name: 'Jira Cloud', kind: 'jira', auth: 'token', url: 'https://acme.atlassian.net', username: 'bot@acme.example', token: null, ...over },
+        id: 2,
+      }));
+    // The seeded Jira integration's stored token is refused (its last sync got a 401); a new one passes.
+    expect((await draft({})).steps[1]).toMatchObject({ name: 'auth', ok: false });
+    expect((await draft({ token: 'fresh' })).ok).toBe(true);
+    await expect(draft({ url: 'https://other.atlassian.net' })).rejects.toMatchObject({ code: 'validation', fields: { token: expect.any(String) as unknown } });
+    const viewer = createMockInvoke('viewer');
+    await expect(settle(viewer('integration_check_draft', { input, id: null }))).rejects.toMatchObject({ code: 'permission_denied' });
   });
 });
 

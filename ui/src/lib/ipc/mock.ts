@@ -12,8 +12,7 @@ import type {
   Permission,
   Profile,
   Role,
-  SkippedRecord,
-  SyncPhase,
+  SecretFlags,
   SyncProgress,
   SyncReport,
   SyncStatus,
@@ -22,6 +21,8 @@ import type {
 } from './types';
 import { kbHandlers } from './mock_kb';
 import { chatHandlers } from './mock_chat';
+import { mockCheck } from './mock_check';
+import { mockErrorDetail, simulateSync } from './mock_sync';
 
 const ROLE_PERMS: Record<Role, Permission[]> = {
   admin: [
@@ -56,6 +57,17 @@ const noFilters = (): SyncFilters => ({
   raw_query: null,
 });
 
+/** A made-up CA certificate (not parseable): enough for the UI, which only counts the blocks. */
+const DEMO_CA = '-----BEGIN CERTIFICATE-----\nMIIBdemoCorporateProxyRootCA\n-----END CERTIFICATE-----';
+
+/** The secrets each auth type needs, as the core's `AuthType::secret_fields`. */
+const SECRETS_FOR: Record<AuthType, (keyof SecretFlags)[]> = {
+  basic: ['password'],
+  token: ['token'],
+  oauth2: ['client_secret', 'password'],
+  oauth2_client_credentials: ['client_secret'],
+};
+
 const ago = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
 
 function seedIntegrations(): Integration[] {
@@ -85,6 +97,8 @@ function seedIntegrations(): Integration[] {
         updated_from: '2025-01-01',
         raw_query: 'active=true',
       },
+      request_budget: 500,
+      ca_certificates: null,
     },
     {
       id: 2,
@@ -111,6 +125,8 @@ function seedIntegrations(): Integration[] {
       running: false,
       schedule_minutes: null,
       filters: noFilters(),
+      request_budget: null,
+      ca_certificates: null,
     },
     {
       id: 3,
@@ -133,6 +149,8 @@ function seedIntegrations(): Integration[] {
       // Disabled, so this non-standard schedule does not run (the Edit dialog lists it as is).
       schedule_minutes: 30,
       filters: noFilters(),
+      request_budget: null,
+      ca_certificates: DEMO_CA,
     },
   ];
 }
@@ -167,9 +185,17 @@ export function createMockInvoke(variant: string, emit: (e: ChatEvent) => void =
       fail('permission_denied', `Profile "${active().name}" is not allowed to do this (${perm}).`);
     }
   };
+  const originOf = (u: string) => {
+    try {
+      const url = new URL(u.trim());
+      return url.protocol === 'http:' || url.protocol === 'https:' ? url.origin : null;
+    } catch {
+      return null;
+    }
+  };
   const find = (id: number) => integrations.find((i) => i.id === id) ?? fail('not_found', `Integration ${id} not found.`);
   const checkAuth = (kind: string, auth: AuthType) => {
-    const ok = kind === 'servicenow' ? ['basic', 'oauth2'] : ['basic', 'token'];
+    const ok = kind === 'servicenow' ? ['basic', 'oauth2', 'oauth2_client_credentials'] : ['basic', 'token'];
     if (!ok.includes(auth)) fail('validation', 'Invalid auth type.', { auth: 'Not supported for this kind.' });
   };
   /** Same bounds and field error as the core: 5 minutes .. one week. */
@@ -179,6 +205,33 @@ export function createMockInvoke(variant: string, emit: (e: ChatEvent) => void =
         schedule_minutes: 'Choose an interval from 5 minutes to one week (10080 minutes), or turn automatic sync off.',
       });
     }
+  };
+
+  /** Same bounds and field error as the core: 10 .. 1,000,000 requests per hour. */
+  const checkBudget = (budget: number) => {
+    if (!Number.isInteger(budget) || budget < 10 || budget > 1_000_000) {
+      fail('validation', 'Invalid request budget.', {
+        request_budget:
+          'Choose a budget from 10 to 1000000 requests per hour, or none. Ask the instance admin for its rate limit rule (e.g. 500 per hour).',
+      });
+    }
+  };
+  /** As the core: trimmed, empty = none; the cheap checks of `check_pem` (it also parses them). */
+  const checkCa = (pem: string): string | null => {
+    const text = pem.trim();
+    if (text === '') return null;
+    if (new TextEncoder().encode(text).length > 1024 * 1024) {
+      fail('validation', 'Invalid CA certificates.', {
+        ca_certificates: 'This file is larger than 1 MB: choose the PEM file of the CA certificate(s).',
+      });
+    }
+    if (!text.includes('-----BEGIN CERTIFICATE-----')) {
+      fail('validation', 'Invalid CA certificates.', {
+        ca_certificates:
+          'This is not a PEM certificate file: it needs at least one "-----BEGIN CERTIFICATE-----" block. Export the CA certificate as PEM (Base-64 encoded X.509).',
+      });
+    }
+    return text;
   };
 
   /** Same normalisation and field errors as the core's filter checks. */
@@ -261,6 +314,8 @@ export function createMockInvoke(variant: string, emit: (e: ChatEvent) => void =
       const schedule = input.schedule_minutes ? input.schedule_minutes : null;
       if (schedule !== null) checkSchedule(schedule);
       const filters = input.filters ? checkFilters(input.filters) : noFilters();
+      if (input.request_budget) checkBudget(input.request_budget);
+      const ca = input.ca_certificates ? checkCa(input.ca_certificates) : null;
       const now = new Date().toISOString();
       const it: Integration = {
         id: nextId++,
@@ -268,7 +323,7 @@ export function createMockInvoke(variant: string, emit: (e: ChatEvent) => void =
         kind: input.kind,
         auth: input.auth,
         url: input.url,
-        username: input.username ?? null,
+        username: input.auth === 'oauth2_client_credentials' ? null : (input.username ?? null),
         client_id: input.client_id ?? null,
         enabled: input.enabled ?? true,
         last_sync: null,
@@ -282,6 +337,8 @@ export function createMockInvoke(variant: string, emit: (e: ChatEvent) => void =
         running: false,
         schedule_minutes: schedule,
         filters,
+        request_budget: input.request_budget || null,
+        ca_certificates: ca,
       };
       integrations = [...integrations, it];
       return it;
@@ -297,19 +354,10 @@ export function createMockInvoke(variant: string, emit: (e: ChatEvent) => void =
       }
       if (p.auth) checkAuth(it.kind, p.auth);
       // As the core: stored secrets are never sent to another origin than they were entered for.
-      const origin = (u: string) => {
-        try {
-          return new URL(u).origin;
-        } catch {
-          return null;
-        }
-      };
-      if (p.url !== undefined && origin(p.url) !== null && origin(p.url) !== origin(it.url)) {
-        const auth = p.auth ?? it.auth;
-        const needed = auth === 'basic' ? ['password'] : auth === 'token' ? ['token'] : ['client_secret', 'password'];
-        const missing = needed.filter((f) => !p[f as 'password' | 'token' | 'client_secret']);
+      if (p.url !== undefined && originOf(p.url) !== null && originOf(p.url) !== originOf(it.url)) {
+        const missing = SECRETS_FOR[p.auth ?? it.auth].filter((f) => !p[f]);
         if (missing.length > 0) {
-          const message = `The URL now points at another host (${origin(p.url)}): enter the credentials again for it. Stored credentials are only sent to the host they were entered for.`;
+          const message = `The URL now points at another host (${originOf(p.url)}): enter the credentials again for it. Stored credentials are only sent to the host they were entered for.`;
           const fields: Record<string, string> = { url: message };
           for (const f of missing) fields[f] = `Enter the ${f.replace('_', ' ')} again for the new host.`;
           fail('validation', message, fields);
@@ -325,16 +373,23 @@ export function createMockInvoke(variant: string, emit: (e: ChatEvent) => void =
             : p.schedule_minutes;
       // Present filters replace all of them; null/absent keeps them.
       const filters = p.filters ? checkFilters(p.filters) : it.filters;
+      // Budget: 0 removes it, a number sets it, null/absent keeps it. CA: "" removes, null/absent keeps.
+      if (p.request_budget) checkBudget(p.request_budget);
+      const budget = p.request_budget === undefined || p.request_budget === null ? it.request_budget : p.request_budget || null;
+      const ca = p.ca_certificates === undefined || p.ca_certificates === null ? it.ca_certificates : checkCa(p.ca_certificates);
+      const auth = p.auth ?? it.auth;
       const next: Integration = {
         ...it,
         filters,
         name: p.name?.trim() ?? it.name,
         url: p.url ?? it.url,
-        auth: p.auth ?? it.auth,
-        username: p.username !== undefined ? p.username : it.username,
+        auth,
+        username: auth === 'oauth2_client_credentials' ? null : p.username !== undefined ? p.username : it.username,
         client_id: p.client_id !== undefined ? p.client_id : it.client_id,
         enabled: p.enabled ?? it.enabled,
         schedule_minutes: schedule,
+        request_budget: budget,
+        ca_certificates: ca,
         secrets: {
           password: it.secrets.password || !!p.password,
           token: it.secrets.token || !!p.token,
@@ -377,20 +432,40 @@ export function createMockInvoke(variant: string, emit: (e: ChatEvent) => void =
     integration_check: (a) => {
       need('integration.sync');
       const it = find(a.id as number);
+      // The seeded Jira integration failed its last sync with a 401: its check fails to sign in.
       const wrong = it.status === 'error' && it.error?.code === 'auth_invalid';
-      const notChecked = { ok: false, detail: 'Not checked: an earlier step failed.', advice: null };
-      return {
-        ok: !wrong,
-        steps: [
-          { name: 'reach', ok: true, detail: `${it.url} answered (HTTP 401 without credentials).`, advice: null },
-          wrong
-            ? { name: 'auth', ok: false, detail: 'table incident: HTTP 401: User Not Authenticated', advice: 'ServiceNow refused the credentials: invalid username or password, or an expired password. Verify the username and password, check whether the service account is locked, then update the credentials and try again.' }
-            : { name: 'auth', ok: true, detail: 'Signed in to ServiceNow.', advice: null },
-          wrong ? { name: 'read', ...notChecked } : { name: 'read', ok: true, detail: 'The account can read incidents.', advice: null },
-          wrong ? { name: 'count', ...notChecked } : { name: 'count', ok: true, detail: '500 incidents match this integration\'s filters.', advice: null },
-        ],
-        source_total: wrong ? null : 500,
-      };
+      return mockCheck({ url: it.url, kind: it.kind, wrongCredentials: wrong, customCa: !!it.ca_certificates });
+    },
+    integration_check_draft: (a) => {
+      const input = a.input as NewIntegration;
+      const id = (a.id as number | null | undefined) ?? null;
+      need(id === null ? 'integration.create' : 'integration.edit');
+      const stored = id === null ? null : find(id);
+      // As the core: an empty secret is the stored one, only while the URL keeps its origin.
+      const sameHost = stored !== null && stored.kind === input.kind && originOf(stored.url) === originOf(input.url);
+      const secret = (f: keyof SecretFlags) => input[f] || (sameHost && stored.secrets[f] ? `stored ${f}` : null);
+      const fields: Record<string, string> = {};
+      if (!input.name.trim()) fields.name = 'Enter a name for the integration.';
+      if (originOf(input.url) === null) fields.url = 'Enter the address of the instance, starting with https://.';
+      for (const f of SECRETS_FOR[input.auth] ?? []) if (!secret(f)) fields[f] = `Enter the ${f.replace('_', ' ')}.`;
+      if (Object.keys(fields).length > 0) fail('validation', 'Check the highlighted fields.', fields);
+      checkAuth(input.kind, input.auth);
+      if (input.schedule_minutes) checkSchedule(input.schedule_minutes);
+      if (input.filters) checkFilters(input.filters);
+      if (input.request_budget) checkBudget(input.request_budget);
+      const ca = input.ca_certificates ? checkCa(input.ca_certificates) : null;
+      // Try it out: a host under .invalid (or named "unreachable") does not resolve, and a secret
+      // typed as "wrong" is refused, as a stored one of an integration whose last sync got a 401.
+      const host = new URL(input.url).hostname;
+      const typedWrong = SECRETS_FOR[input.auth].some((f) => input[f] === 'wrong');
+      const storedWrong = sameHost && stored.status === 'error' && stored.error?.code === 'auth_invalid';
+      return mockCheck({
+        url: input.url.trim(),
+        kind: input.kind,
+        unreachable: host.endsWith('.invalid') || host.includes('unreachable'),
+        wrongCredentials: typedWrong || (storedWrong && !SECRETS_FOR[input.auth].some((f) => input[f])),
+        customCa: ca !== null,
+      });
     },
     integration_sync_cancel: (a) => {
       need('integration.sync');
@@ -471,129 +546,4 @@ export interface MockChannel<T> {
 
 export function makeMockChannel<T>(onmessage: (message: T) => void): MockChannel<T> {
   return { onmessage };
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** How long each simulated step takes; `?mock&speed=4` runs syncs 4× faster. */
-const STEP_MS = (() => {
-  const speed = typeof location !== 'undefined' ? Number(new URLSearchParams(location.search).get('speed')) : 0;
-  return speed > 0 ? 450 / speed : 450;
-})();
-
-/** Per-integration scenario: id 1 succeeds with a known batch count, id 2 (Jira) has no total
- *  (indeterminate bar) and ends partial, id 3 fails while fetching; others succeed quickly. */
-interface Scenario {
-  batches: number;
-  batchSize: number;
-  knownTotal: boolean;
-  outcome: 'success' | 'partial' | 'error';
-  failAtBatch?: number;
-}
-
-function scenarioFor(it: Integration): Scenario {
-  if (it.id === 1) return { batches: 12, batchSize: 100, knownTotal: true, outcome: 'success' };
-  if (it.id === 2) return { batches: 6, batchSize: 50, knownTotal: false, outcome: 'partial' };
-  if (it.id === 3) return { batches: 8, batchSize: 100, knownTotal: true, outcome: 'error', failAtBatch: 2 };
-  return { batches: 3, batchSize: 40, knownTotal: true, outcome: 'success' };
-}
-
-function mockErrorDetail(it: Integration, r: SyncReport): string | null {
-  return r.status === 'error' ? `GET ${it.url}/api/now/table/incident: connection timed out after 30 s` : null;
-}
-
-async function simulateSync(
-  it: Integration,
-  full: boolean,
-  flag: { cancelled: boolean },
-  emit: (p: SyncProgress) => void,
-): Promise<SyncReport> {
-  const sc = scenarioFor(it);
-  const started = Date.now();
-  const before = it.last_summary?.total ?? 0;
-  const first = before === 0;
-  const p: SyncProgress = {
-    phase: 'connecting',
-    batch: 0,
-    total_batches: sc.knownTotal ? sc.batches : null,
-    processed: 0,
-    total_hint: sc.knownTotal ? sc.batches * sc.batchSize : null,
-    added: 0,
-    updated: 0,
-    unchanged: 0,
-    skipped: 0,
-    rate: 0,
-    eta_s: null,
-  };
-  const skippedRecords: SkippedRecord[] = [];
-  let deleted = 0;
-  const step = async (phase: SyncPhase) => {
-    p.phase = phase;
-    const elapsed = (Date.now() - started) / 1000;
-    p.rate = elapsed > 0 && p.processed > 0 ? p.processed / elapsed : 0;
-    p.eta_s = p.total_hint !== null && p.rate > 0 ? Math.max(0, (p.total_hint - p.processed) / p.rate) : null;
-    emit({ ...p });
-    await sleep(STEP_MS);
-  };
-  const report = (status: SyncReport['status'], error: AppError | null, notes: string[] = []): SyncReport => ({
-    status,
-    fetched: p.processed,
-    added: p.added,
-    updated: p.updated,
-    unchanged: p.unchanged,
-    deleted,
-    skipped: p.skipped,
-    total: before + p.added - deleted,
-    version: status === 'error' ? (it.last_summary?.version ?? null) : (it.last_summary?.version ?? 0) + 1,
-    skipped_records: skippedRecords,
-    notes,
-    duration_s: (Date.now() - started) / 1000,
-    error,
-  });
-
-  await step('connecting');
-  for (let b = 1; b <= sc.batches; b++) {
-    if (flag.cancelled) return report('cancelled', null);
-    p.batch = b;
-    await step('fetching');
-    if (sc.failAtBatch === b) {
-      return report('error', {
-        code: 'unreachable',
-        message: `Could not reach ${new URL(it.url).host}: the connection timed out. Check the URL and your network or VPN, then try again.`,
-      });
-    }
-    await step('embedding');
-    // Split the batch into added / updated / unchanged / skipped.
-    const n = sc.batchSize;
-    const skipped = sc.outcome === 'partial' && (b === 2 || b === 5) ? (b === 2 ? 2 : 1) : 0;
-    for (let k = 0; k < skipped; k++) {
-      skippedRecords.push({
-        external_id: b === 5 ? null : `SUP-${1000 + b * 37 + k}`,
-        reason: b === 5 ? 'Record has no key field; it cannot be stored.' : 'Description is empty after removing markup.',
-      });
-    }
-    const added = first ? n - skipped : Math.round(n * 0.1);
-    const updated = first ? 0 : Math.round(n * 0.25);
-    p.added += added;
-    p.updated += updated;
-    p.skipped += skipped;
-    p.unchanged += n - skipped - added - updated;
-    p.processed += n;
-    await step('saving');
-  }
-  if (flag.cancelled) return report('cancelled', null);
-  if (full) {
-    await step('pruning');
-    await sleep(STEP_MS * 2);
-    deleted = Math.min(4, before);
-  }
-  await step('finishing');
-  if (flag.cancelled) return report('cancelled', null);
-  const notes = [
-    ...(full ? [] : ['Incidents deleted at the source are kept until a full reconcile.']),
-    ...(sc.knownTotal ? [] : ['Jira does not report a total up front, so no ETA is shown.']),
-  ];
-  return sc.outcome === 'partial'
-    ? report('partial', null, notes)
-    : report('success', null, notes);
 }
