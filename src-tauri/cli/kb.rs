@@ -190,6 +190,12 @@ pub(crate) fn run(ctx: &Context, cmd: KbCommand) -> CoreResult<()> {
                 v.id, v.kind, v.source, v.created_at, v.status, v.added, v.updated, v.deleted,
                 v.unchanged, v.skipped, v.size_after
             );
+            if let Some(counted) = v.source_total {
+                println!(
+                    "  the source counted {counted} for this sync; {} could not be read",
+                    v.unread
+                );
+            }
             if !v.notes.is_empty() {
                 println!("  {}", v.notes);
             }

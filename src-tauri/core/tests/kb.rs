@@ -311,11 +311,15 @@ fn add_many_matches_one_by_one_adds() {
         let keys: Vec<u64> = index.search(v, 10).unwrap().iter().map(|h| h.0).collect();
         assert!(keys.contains(&(i as u64 + 50)), "{i}: {keys:?}");
     }
-    assert_eq!(index.search(&vectors[10], 1).unwrap()[0].0, 11, "untouched");
-    let hits = index.search(&fresh[7], 2).unwrap();
-    let mut keys = [hits[0].0, hits[1].0];
-    keys.sort();
-    assert_eq!(keys, [57, 3000], "key 3000 holds its last vector");
+    let near =
+        |v: &[f32]| -> Vec<u64> { index.search(v, 10).unwrap().iter().map(|h| h.0).collect() };
+    assert!(near(&vectors[10]).contains(&11), "untouched");
+    // Key 3000 holds its last vector (fresh[7], as key 57 does), not its first.
+    let keys = near(&fresh[7]);
+    assert!(keys.contains(&57) && keys.contains(&3000), "{keys:?}");
+    let stored = index.get(3000).unwrap().unwrap();
+    assert!(dot(&stored, &fresh[7]) > 0.99, "the last vector was kept");
+    assert!(dot(&stored, &vectors[0]) < 0.9, "not the first");
     assert!(
         index.add_many(&[(1, &[0.5][..])]).is_err(),
         "wrong dimensions"
@@ -386,4 +390,65 @@ fn embedder_and_index_can_be_shared_across_threads() {
     fn shareable<T: Send + Sync>() {}
     shareable::<Embedder>();
     shareable::<VectorIndex>();
+}
+
+/// The model is found in this order: `SUPPORTBOT_MODEL_DIR`, the user cache when complete, the
+/// package's installed resources when complete, else the user cache (whose error says how to
+/// fill it). An installed app syncs with an empty home this way.
+#[test]
+fn the_model_is_found_in_env_then_cache_then_installed_resources() {
+    use supportbot_core::kb::ModelPaths;
+    let tmp = tempfile::tempdir().unwrap();
+    let fill = |root: &std::path::Path| {
+        let p = ModelPaths::under(root);
+        std::fs::create_dir_all(&p.model_dir).unwrap();
+        for f in [
+            "model.onnx",
+            "tokenizer.json",
+            "config.json",
+            "special_tokens_map.json",
+            "tokenizer_config.json",
+        ] {
+            std::fs::write(p.model_dir.join(f), b"x").unwrap();
+        }
+        std::fs::create_dir_all(p.ort_lib.parent().unwrap()).unwrap();
+        std::fs::write(&p.ort_lib, b"x").unwrap();
+        p
+    };
+    let env = tmp.path().join("env");
+    let cache = tmp.path().join("cache");
+    // A .deb puts the binary in /usr/bin and the resources in /usr/lib/<product>/.
+    let exe = tmp.path().join("usr/bin/supportbot");
+    let roots = ModelPaths::installed_roots(&exe, None);
+    assert_eq!(
+        roots[0],
+        tmp.path().join("usr/bin/../lib/Support Bot Desktop/models")
+    );
+    let installed = fill(&roots[0]);
+
+    // An empty cache falls through to the installed model.
+    let found = ModelPaths::first_complete(None, Some(cache.clone()), &roots).unwrap();
+    assert_eq!(found, installed);
+    // A complete cache wins over it, and the environment over both.
+    let cached = fill(&cache);
+    assert_eq!(
+        ModelPaths::first_complete(None, Some(cache.clone()), &roots).unwrap(),
+        cached
+    );
+    assert_eq!(
+        ModelPaths::first_complete(Some(env.clone()), Some(cache.clone()), &roots).unwrap(),
+        ModelPaths::under(&env)
+    );
+    // Nothing anywhere: the cache, so the error names where to fetch to.
+    let nowhere = tmp.path().join("nowhere");
+    assert_eq!(
+        ModelPaths::first_complete(None, Some(nowhere.clone()), &[]).unwrap(),
+        ModelPaths::under(&nowhere)
+    );
+    // An AppImage mounts its resources under $APPDIR.
+    let appimage = ModelPaths::installed_roots(&exe, Some(std::ffi::OsStr::new("/tmp/.mount_x")));
+    assert_eq!(
+        appimage[1],
+        std::path::Path::new("/tmp/.mount_x/usr/lib/Support Bot Desktop/models")
+    );
 }

@@ -466,6 +466,15 @@ async fn acl_hidden_rows_make_a_partial_sync_with_the_source_count() {
         "{:?}",
         hidden.notes
     );
+    // The version records both numbers.
+    let version = f
+        .core
+        .kb_version(&f.admin, hidden.version.unwrap(), 0, 1)
+        .unwrap()
+        .version;
+    assert_eq!(version.source_total, Some(30));
+    assert_eq!(version.unread, hidden.unread);
+    assert_eq!(version.size_after, hidden.total);
 }
 
 /// A full reconcile whose source suddenly lists far fewer incidents (here 20 of 30 gone) does
@@ -530,4 +539,68 @@ async fn a_mass_deletion_is_held_until_confirmed() {
         ),
         (SyncOutcome::Success, 20, 0, 7)
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jira_deletions_go_at_an_ordinary_sync_by_id_listing() {
+    use supportbot_core::integrations::{AuthType, Kind, NewIntegration};
+    // Jira Cloud: email + API token; Jira keeps no deletion log.
+    let Some(f) = common::sync_fixture::fixture_with(
+        supportbot_sim::SimConfig {
+            incidents: 60,
+            ..supportbot_sim::SimConfig::default()
+        },
+        |i| NewIntegration {
+            kind: Kind::Jira,
+            auth: AuthType::Token,
+            username: Some("demo@example.com".into()),
+            password: None,
+            token: Some(SecretString::from("demo-token".to_owned())),
+            ..i
+        },
+    )
+    .await
+    else {
+        return;
+    };
+    let first = f.sync().await;
+    assert_eq!(first.status, SyncOutcome::Success, "{first:?}");
+    let before = first.total;
+    assert!(before > 30, "{first:?}");
+    let found: Value = reqwest::Client::new()
+        .get(format!("{}/rest/api/3/search/jql", f.sim.base_url()))
+        .query(&[
+            ("jql", "project = SUP ORDER BY key ASC"),
+            ("maxResults", "3"),
+            ("fields", "summary"),
+        ])
+        .basic_auth("demo@example.com", Some("demo-token"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let keys: Vec<String> = found["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["key"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(keys.len(), 3, "{found}");
+    for key in &keys {
+        f.control(Method::DELETE, &format!("/sim/jira/issues/{key}"), None)
+            .await;
+    }
+    let next = f.sync().await;
+    assert_eq!(next.status, SyncOutcome::Success, "{next:?}");
+    assert_eq!((next.deleted, next.total), (3, before - 3));
+    for key in &keys {
+        let hits = f
+            .core
+            .kb_incident(&f.admin, key, None)
+            .map(|_| ())
+            .unwrap_err();
+        assert_eq!(hits.code, ErrorCode::NotFound, "{key} still searchable");
+    }
 }

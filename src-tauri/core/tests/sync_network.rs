@@ -194,6 +194,33 @@ async fn a_corporate_ca_instance_syncs_with_its_ca_file_and_fails_as_tls_without
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_self_signed_instance_syncs_with_its_own_certificate_as_the_ca_file() {
+    let Some(f) = fixture(8, "admin", "admin").await else {
+        return;
+    };
+    for case in [CertCase::SelfSigned, CertCase::SelfSignedCa] {
+        let front = TlsFront::start(f.sim.addr(), case).await;
+        let edit = |ca: Option<String>| IntegrationPatch {
+            url: Some(front.url()),
+            password: Some(SecretString::from("admin".to_string())),
+            ca_certificates: ca,
+            ..IntegrationPatch::default()
+        };
+        f.core
+            .edit_integration(&f.admin, f.id, edit(Some(String::new())))
+            .unwrap();
+        let e = f.sync().await.error.unwrap();
+        assert_eq!(e.code, ErrorCode::Tls, "{case:?}: {e}");
+        f.core
+            .edit_integration(&f.admin, f.id, edit(Some(front.ca_pem.clone())))
+            .unwrap();
+        let report = f.sync().await;
+        assert_eq!(report.status, SyncOutcome::Success, "{case:?}: {report:?}");
+        assert_eq!(report.total, 8);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn certificate_problems_are_named() {
     let Some(f) = fixture(5, "admin", "admin").await else {
         return;

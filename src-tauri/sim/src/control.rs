@@ -32,6 +32,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/sim/oauth", get(oauth_settings).put(set_oauth))
         .route("/sim/oauth/expire", post(expire_tokens))
         .route("/sim/jira/issues", post(jira::upsert_issues))
+        .route("/sim/jira/issues/{key}", delete(jira::delete_issue))
         .route("/sim/va", get(va::get_config).put(va::put_config))
         .route(
             "/sim/va/deliveries",

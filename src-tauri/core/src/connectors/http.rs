@@ -48,14 +48,16 @@ pub fn client_trusting(ca_pem: Option<&str>) -> CoreResult<reqwest::Client> {
         .timeout(REQUEST_TIMEOUT)
         .redirect(redirect_policy());
     if let Some(pem) = ca_pem {
-        let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes()).map_err(|e| {
+        let unreadable = |detail: String| {
             CoreError::new(
                 ErrorCode::Validation,
                 "The integration's CA certificates cannot be read: choose the CA file again.",
             )
-            .with_field("detail", e.to_string())
-        })?;
-        builder = builder.tls_certs_merge(certs);
+            .with_field("detail", detail)
+        };
+        let certs = super::trust::pem_certificates(pem).map_err(unreadable)?;
+        let config = super::trust::client_config(certs).map_err(|e| unreadable(e.to_string()))?;
+        builder = builder.tls_backend_preconfigured(config);
     }
     builder
         .build()

@@ -23,7 +23,7 @@
 //! `Debug` output.
 //!
 //! Code map: `http` (client, send + retry), `failures` (what a failed request means, the
-//! error a user sees), `retry` (policy and waits), `pacing` (request budget, wait notices),
+//! error a user sees), `retry` (policy and waits), `pacing` (request budget, wait notices), `trust` (OS store + the integration's CA file),
 //! `oauth` (ServiceNow tokens), `servicenow/` and `jira/` (one folder per system, split by job:
 //! requests, paging, records, queries), `text` (dates, ADF, wiki markup).
 
@@ -37,6 +37,7 @@ mod progress;
 pub(crate) mod retry;
 mod servicenow;
 mod text;
+mod trust;
 
 use std::collections::BTreeMap;
 use std::time::Duration;

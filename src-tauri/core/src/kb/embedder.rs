@@ -53,6 +53,9 @@ pub const MODEL_DIR_ENV: &str = "SUPPORTBOT_MODEL_DIR";
 /// Points at an ONNX Runtime library of the user's own (>= 1.24) instead of the fetched one.
 pub const ORT_LIB_ENV: &str = "SUPPORTBOT_ORT_LIB";
 
+/// The app's product name: the installed package's resource directory is named after it.
+const PRODUCT_NAME: &str = "Support Bot Desktop";
+
 /// The model's directory name under the model root.
 const MODEL_SUBDIR: &str = "all-minilm-l6-v2";
 
@@ -104,26 +107,70 @@ impl ModelPaths {
         }
     }
 
-    /// The paths the app uses: the root is `$SUPPORTBOT_MODEL_DIR` if set, else
+    /// The paths the app uses, the first of: `$SUPPORTBOT_MODEL_DIR` when set; the user cache
     /// `<user cache dir>/supportbot/models` (`~/.cache/supportbot/models` on Linux, honouring
-    /// `XDG_CACHE_HOME` like the fetch script); `$SUPPORTBOT_ORT_LIB` overrides the library.
+    /// `XDG_CACHE_HOME` like the fetch script) when it holds every file; the model installed
+    /// with the app (the package's resources, see [`ModelPaths::installed_roots`]) when it
+    /// does; else the user cache, whose error says how to fill it. `$SUPPORTBOT_ORT_LIB`
+    /// overrides the library.
     pub fn resolve() -> CoreResult<ModelPaths> {
-        let root = match std::env::var_os(MODEL_DIR_ENV).filter(|v| !v.is_empty()) {
-            Some(dir) => PathBuf::from(dir),
-            None => directories::BaseDirs::new()
-                .map(|d| d.cache_dir().join("supportbot").join("models"))
-                .ok_or_else(|| {
-                    CoreError::new(
-                        ErrorCode::ModelMissing,
-                        format!("Could not find a home directory to look for the embedding model in. Set {MODEL_DIR_ENV} to the model directory, then run `bash scripts/fetch-model.sh`."),
-                    )
-                })?,
-        };
-        let mut paths = ModelPaths::under(&root);
+        let env_root = std::env::var_os(MODEL_DIR_ENV)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from);
+        let cache_root =
+            directories::BaseDirs::new().map(|d| d.cache_dir().join("supportbot").join("models"));
+        let installed = std::env::current_exe()
+            .map(|exe| ModelPaths::installed_roots(&exe, std::env::var_os("APPDIR").as_deref()))
+            .unwrap_or_default();
+        let mut paths = ModelPaths::first_complete(env_root, cache_root, &installed).ok_or_else(|| {
+            CoreError::new(
+                ErrorCode::ModelMissing,
+                format!("Could not find a home directory to look for the embedding model in. Set {MODEL_DIR_ENV} to the model directory, then run `bash scripts/fetch-model.sh`."),
+            )
+        })?;
         if let Some(lib) = std::env::var_os(ORT_LIB_ENV).filter(|v| !v.is_empty()) {
             paths.ort_lib = PathBuf::from(lib);
         }
         Ok(paths)
+    }
+
+    /// The lookup order of [`ModelPaths::resolve`] over given roots.
+    pub fn first_complete(
+        env_root: Option<PathBuf>,
+        cache_root: Option<PathBuf>,
+        installed: &[PathBuf],
+    ) -> Option<ModelPaths> {
+        if let Some(root) = env_root {
+            return Some(ModelPaths::under(&root));
+        }
+        let cache = cache_root.map(|r| ModelPaths::under(&r));
+        if let Some(c) = cache.as_ref().filter(|c| c.missing().is_empty()) {
+            return Some(c.clone());
+        }
+        installed
+            .iter()
+            .map(|r| ModelPaths::under(r))
+            .find(|p| p.missing().is_empty())
+            .or(cache)
+    }
+
+    /// Where an installed package keeps the model: the Tauri bundle's resource directory,
+    /// `<exe dir>/../lib/Support Bot Desktop/models` (the .deb: `/usr/lib/…`), or inside an
+    /// AppImage `$APPDIR/usr/lib/Support Bot Desktop/models`.
+    pub fn installed_roots(exe: &Path, appdir: Option<&std::ffi::OsStr>) -> Vec<PathBuf> {
+        let mut roots = Vec::new();
+        if let Some(dir) = exe.parent() {
+            roots.push(dir.join("..").join("lib").join(PRODUCT_NAME).join("models"));
+        }
+        if let Some(appdir) = appdir.filter(|a| !a.is_empty()) {
+            roots.push(
+                Path::new(appdir)
+                    .join("usr/lib")
+                    .join(PRODUCT_NAME)
+                    .join("models"),
+            );
+        }
+        roots
     }
 
     /// Every required file that does not exist, in a fixed order (model files, then library).

@@ -319,6 +319,20 @@ pub(crate) fn finish_version(
     Ok(())
 }
 
+/// Records what the source counted for a sync and how many of those it could not read.
+pub(crate) fn set_version_source_counts(
+    conn: &Connection,
+    version_id: i64,
+    source_total: Option<u64>,
+    unread: u64,
+) -> CoreResult<()> {
+    conn.execute(
+        "UPDATE versions SET source_total = ?2, unread = ?3 WHERE id = ?1",
+        params![version_id, source_total, unread],
+    )?;
+    Ok(())
+}
+
 /// The checkpoint of an integration: watermark and the deletion log position.
 pub(crate) fn checkpoint(
     conn: &Connection,

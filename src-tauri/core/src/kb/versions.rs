@@ -38,6 +38,11 @@ pub struct VersionSummary {
     pub rollback_to: Option<i64>,
     /// Incidents in the knowledge base after this version.
     pub size_after: u64,
+    /// What the source counted for the sync's query; `None` for rollbacks and sources that
+    /// give no count.
+    pub source_total: Option<u64>,
+    /// Counted by the source but not readable by the account (row-level ACLs).
+    pub unread: u64,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -102,7 +107,7 @@ const DIFF_FIELDS: [&str; 18] = [
 
 const SUMMARY_SQL: &str = "SELECT v.id, v.created_at, v.finished_at, v.integration_id,
         COALESCE(i.name, v.source_name), v.kind, v.status, v.fetched, v.added, v.updated,
-        v.unchanged, v.deleted, v.skipped, v.notes, v.rollback_to
+        v.unchanged, v.deleted, v.skipped, v.notes, v.rollback_to, v.source_total, v.unread
      FROM versions v LEFT JOIN integrations i ON i.id = v.integration_id
      ORDER BY v.id";
 
@@ -230,6 +235,8 @@ pub(crate) fn all_versions(conn: &rusqlite::Connection) -> CoreResult<Vec<Versio
                 notes: r.get(13)?,
                 rollback_to: r.get(14)?,
                 size_after: 0,
+                source_total: r.get(15)?,
+                unread: r.get(16)?,
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;

@@ -24,6 +24,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
     ),
     (10, include_str!("../../migrations/0010_bot_answers.sql")),
     (11, include_str!("../../migrations/0011_sync_network.sql")),
+    (
+        12,
+        include_str!("../../migrations/0012_version_source_counts.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

@@ -34,11 +34,13 @@ impl Run {
         let core = self.core.clone();
         let (id, version) = (self.integration.id, self.version);
         let err_for_db = error.clone();
+        let source_total = self.source_total;
         let changed = self.counts.added + self.counts.updated + self.counts.deleted > 0;
         let saved = tokio::task::spawn_blocking(move || -> CoreResult<u64> {
             let conn = core.db().conn();
             let error_json = err_for_db.as_ref().map(sync_error_json);
             store::finish_version(&conn, version, status.as_str(), &notes, error_json.as_deref())?;
+            store::set_version_source_counts(&conn, version, source_total, unread)?;
             store::set_last_version(&conn, id, version)?;
             store::snapshot_sync_state(&conn, version, id)?;
             let now = now_rfc3339();

@@ -23,6 +23,12 @@ pub enum CertCase {
     Expired,
     /// Signed by the corporate CA for another host name.
     WrongHost,
+    /// Self-signed for localhost, an end-entity certificate (`CA:FALSE`): trusted by giving
+    /// the certificate itself as the CA file.
+    SelfSigned,
+    /// Self-signed for localhost with `CA:TRUE`, as `openssl req -x509` makes it with Debian's
+    /// defaults.
+    SelfSignedCa,
 }
 
 /// A running front and the PEM of the CA that signed its certificate.
@@ -62,7 +68,17 @@ impl TlsFront {
             params.not_after = date_time_ymd(2021, 1, 1);
         }
         let key = KeyPair::generate().unwrap();
-        let cert = params.signed_by(&key, &issuer).unwrap();
+        let (cert, ca_cert, ca_pem) = match case {
+            CertCase::SelfSigned | CertCase::SelfSignedCa => {
+                if case == CertCase::SelfSignedCa {
+                    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+                }
+                let cert = params.self_signed(&key).unwrap();
+                let pem = cert.pem();
+                (cert.clone(), cert, pem)
+            }
+            _ => (params.signed_by(&key, &issuer).unwrap(), ca_cert, ca_pem),
+        };
 
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
         let config = ServerConfig::builder_with_provider(provider)

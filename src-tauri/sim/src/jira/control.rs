@@ -1,5 +1,5 @@
-//! `/sim/jira/issues`: add or change issues (POST), so tests can make the source change under
-//! a sync.
+//! `/sim/jira/issues`: add or change issues (POST) and delete one (DELETE), so tests can
+//! make the source change under a sync.
 
 use super::*;
 use std::sync::Arc;
@@ -104,4 +104,23 @@ pub async fn upsert_issues(
         keys.push(issue.key());
     }
     Json(json!({"result": keys})).into_response()
+}
+
+/// `DELETE /sim/jira/issues/{key}`: the issue is gone, as if deleted in Jira (no trace is
+/// left for a search to find: Jira keeps no deletion log either).
+pub async fn delete_issue(State(state): State<Arc<AppState>>, Path(key): Path<String>) -> Response {
+    let Ok(mut data) = state.jira.write() else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    match data
+        .issues
+        .iter()
+        .position(|i| i.key().eq_ignore_ascii_case(&key))
+    {
+        Some(index) => {
+            data.issues.remove(index);
+            StatusCode::NO_CONTENT.into_response()
+        }
+        None => crate::control::error(StatusCode::NOT_FOUND, format!("no issue {key}")),
+    }
 }

@@ -8,13 +8,13 @@
 //! Code map: this module holds the issue model, the data set and the routes with their
 //! authentication; `search` runs JQL searches (Cloud token paging, DC offsets), `rest_json` turns
 //! issues into REST JSON (fields, users, ADF, serverInfo, myself, one issue), `control` is the
-//! `/sim/jira/issues` control API (add, change issues).
+//! `/sim/jira/issues` control API (add, change, delete issues).
 
 mod control;
 mod rest_json;
 mod search;
 
-pub use control::upsert_issues;
+pub use control::{delete_issue, upsert_issues};
 use rest_json::{
     cloud_fields, cloud_issue, cloud_myself, cloud_server_info, dc_fields, dc_issue, dc_myself,
     dc_server_info,
