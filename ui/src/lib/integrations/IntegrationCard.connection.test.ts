@@ -1,30 +1,16 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { render, screen, within } from '@testing-library/svelte';
-import userEvent from '@testing-library/user-event';
-import IntegrationCard from './IntegrationCard.svelte';
-import type { Integration } from '$lib/ipc/types';
-import { syncs } from '$lib/state/syncs.svelte';
-import { loginAs, makeIntegration } from '../../test/fixtures';
+import { screen, within } from '@testing-library/svelte';
+import { renderCard, resetCardState } from '../../test/integrationCard';
 
 vi.mock('$lib/ipc/api');
 
 // The connection settings in the expanded card: auth details, request budget, CA certificates.
 
-function setup(over: Partial<Integration> = {}) {
-  const utils = render(IntegrationCard, {
-    props: { integration: makeIntegration(over), onupdated: vi.fn(), onremoved: vi.fn(), onsynced: vi.fn() },
-  });
-  return { ...utils, card: screen.getByTestId('integration-card'), user: userEvent.setup() };
-}
-
-beforeEach(() => {
-  loginAs('admin');
-  syncs.reset();
-});
+beforeEach(resetCardState);
 
 describe('IntegrationCard: connection settings', () => {
   it('client credentials: shows the client ID and secret, and no username or password', async () => {
-    const { user, card } = setup({
+    const { user, card } = renderCard({
       auth: 'oauth2_client_credentials',
       username: null,
       client_id: 'app-42',
@@ -41,19 +27,19 @@ describe('IntegrationCard: connection settings', () => {
 
   it('shows the request budget and custom CA certificates when set, and no rows otherwise', async () => {
     const cert = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----';
-    const { user, unmount } = setup({ request_budget: 1500, ca_certificates: `${cert}\n${cert}` });
+    const { user, unmount } = renderCard({ request_budget: 1500, ca_certificates: `${cert}\n${cert}` });
     await user.click(screen.getByTestId('card-header'));
     expect(screen.getByTestId('card-budget')).toHaveTextContent(/^1,500 per hour$/);
     expect(screen.getByTestId('card-ca')).toHaveTextContent('Custom CA certificates (2 certificates, besides the OS trust store)');
     unmount();
-    const second = setup();
+    const second = renderCard();
     await second.user.click(screen.getByTestId('card-header'));
     expect(screen.queryByTestId('card-budget')).not.toBeInTheDocument();
     expect(screen.queryByTestId('card-ca')).not.toBeInTheDocument();
   });
 
   it('shows the username of the other auth types', async () => {
-    const { user } = setup({ auth: 'oauth2', client_id: 'cid', secrets: { password: true, token: false, client_secret: true } });
+    const { user } = renderCard({ auth: 'oauth2', client_id: 'cid', secrets: { password: true, token: false, client_secret: true } });
     await user.click(screen.getByTestId('card-header'));
     const details = screen.getByTestId('card-details');
     expect(within(details).getByText('Username')).toBeInTheDocument();
