@@ -27,17 +27,18 @@ done
 
 stage="${CARGO_TARGET_DIR:-$HOME/.cache/supportbot/target}/bundle-resources"
 # The package's resources (bundle.resources: source → place under /usr/lib/<product>/), and
-# its Debian dependencies: WebKitGTK 4.1 and GTK (the Tauri CLI adds them too), D-Bus, and a
-# Secret Service recommended (without one, secrets go to the encrypted-file store).
+# its Debian dependencies beyond WebKitGTK 4.1 and GTK 3 (which the Tauri CLI declares): D-Bus,
+# and a Secret Service recommended (without one, secrets go to the encrypted-file store).
 config=$(cat <<JSON
 {
   "mainBinaryName": "supportbot",
   "bundle": {
+    "longDescription": "Connect ServiceNow and Jira, sync incidents into a local knowledge base with a local embedding model, and test the support bot and its hand-off to a live agent.",
     "targets": ["${bundles//,/\", \"}"],
     "resources": { "$stage/models/": "models/" },
     "linux": {
       "deb": {
-        "depends": ["libwebkit2gtk-4.1-0", "libgtk-3-0", "dbus"],
+        "depends": ["dbus"],
         "recommends": ["gnome-keyring"],
         "section": "utils"
       }
