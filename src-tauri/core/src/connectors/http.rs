@@ -55,7 +55,7 @@ pub fn client_trusting(ca_pem: Option<&str>) -> CoreResult<reqwest::Client> {
             )
             .with_field("detail", detail)
         };
-        let certs = super::trust::pem_certificates(pem).map_err(unreadable)?;
+        let certs = super::trust::pem_certificates(pem).map_err(|p| unreadable(p.to_string()))?;
         let config = super::trust::client_config(certs).map_err(|e| unreadable(e.to_string()))?;
         builder = builder.tls_backend_preconfigured(config);
     }

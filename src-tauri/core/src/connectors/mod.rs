@@ -37,7 +37,7 @@ mod progress;
 pub(crate) mod retry;
 mod servicenow;
 mod text;
-mod trust;
+pub mod trust;
 
 use std::collections::BTreeMap;
 use std::time::Duration;

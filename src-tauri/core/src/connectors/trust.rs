@@ -17,13 +17,55 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{CertificateError, DigitallySignedStruct, Error as TlsError, SignatureScheme};
 
+/// A CA bundle larger than this is not a CA bundle.
+pub const MAX_CA_BYTES: usize = 1024 * 1024;
+
+/// Why a CA file is not usable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PemProblem {
+    TooLarge,
+    /// No `-----BEGIN CERTIFICATE-----` block.
+    NotPem,
+    /// A block that does not decode.
+    Damaged,
+}
+
+impl PemProblem {
+    /// What the admin should do, for the dialog's and the CLI's field error.
+    pub fn message(self) -> &'static str {
+        match self {
+            PemProblem::TooLarge => {
+                "This file is larger than 1 MB: choose the PEM file of the CA certificate(s)."
+            }
+            PemProblem::NotPem => {
+                "This is not a PEM certificate file: it needs at least one \"-----BEGIN \
+                 CERTIFICATE-----\" block. Export the CA certificate as PEM (Base-64 encoded X.509)."
+            }
+            PemProblem::Damaged => {
+                "A certificate in this file is damaged: export the CA certificate again as PEM."
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for PemProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+impl std::error::Error for PemProblem {}
+
 /// The certificates of a PEM bundle, or why it is not one.
-pub(crate) fn pem_certificates(pem: &str) -> Result<Vec<CertificateDer<'static>>, String> {
+pub fn pem_certificates(pem: &str) -> Result<Vec<CertificateDer<'static>>, PemProblem> {
+    if pem.len() > MAX_CA_BYTES {
+        return Err(PemProblem::TooLarge);
+    }
     let certs = CertificateDer::pem_slice_iter(pem.as_bytes())
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| e.to_string())?;
+        .map_err(|_| PemProblem::Damaged)?;
     if certs.is_empty() {
-        return Err("no certificate in the file".to_owned());
+        return Err(PemProblem::NotPem);
     }
     Ok(certs)
 }

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::model::{AuthType, Filters, Kind, NewIntegration, SecretField, SecretFlags};
+use crate::connectors::trust::{pem_certificates, PemProblem};
 use crate::error::{CoreError, CoreResult, ErrorCode};
 
 /// The values an integration will have once saved (new input, or stored values merged with an
@@ -57,8 +58,6 @@ const MAX_SCHEDULE: u32 = 10_080;
 /// Request budget bounds per hour: below 10 a sync of any size would take days.
 const MIN_BUDGET: u32 = 10;
 const MAX_BUDGET: u32 = 1_000_000;
-/// A CA bundle larger than this is not a CA bundle.
-const MAX_CA_BYTES: usize = 1024 * 1024;
 
 /// Normalises `c` (trimmed text, empty text → none, URL without trailing slash) and checks it.
 /// `name_taken` tells whether another integration already uses the (normalised) name.
@@ -130,7 +129,7 @@ pub(crate) fn validate(
         .filter(|pem| !pem.is_empty());
     if let Some(pem) = &c.ca_certificates {
         if let Err(why) = check_pem(pem) {
-            err("ca_certificates", why);
+            err("ca_certificates", why.message().to_owned());
         }
     }
 
@@ -208,22 +207,8 @@ pub(crate) fn validate(
 }
 
 /// How many certificates a PEM bundle holds, or why it is not one.
-pub fn check_pem(pem: &str) -> Result<usize, String> {
-    if pem.len() > MAX_CA_BYTES {
-        return Err(
-            "This file is larger than 1 MB: choose the PEM file of the CA certificate(s).".into(),
-        );
-    }
-    if !pem.contains("-----BEGIN CERTIFICATE-----") {
-        return Err("This is not a PEM certificate file: it needs at least one \"-----BEGIN CERTIFICATE-----\" block. Export the CA certificate as PEM (Base-64 encoded X.509).".into());
-    }
-    match reqwest::Certificate::from_pem_bundle(pem.as_bytes()) {
-        Ok(certs) if !certs.is_empty() => Ok(certs.len()),
-        Ok(_) => Err("The file holds no certificate.".into()),
-        Err(_) => Err(
-            "A certificate in this file is damaged: export the CA certificate again as PEM.".into(),
-        ),
-    }
+pub fn check_pem(pem: &str) -> Result<usize, PemProblem> {
+    pem_certificates(pem).map(|certs| certs.len())
 }
 
 /// Trims filter values, drops empty ones, and checks dates and the raw query.
