@@ -83,20 +83,28 @@ fn proxy_for(url: &str) -> Option<String> {
 /// [`proxy_for`] with the environment given, so tests need not change the process's own (other
 /// tests' HTTP clients read it at the same time).
 fn proxy_from(url: &str, env: impl Fn(&str) -> Option<String>) -> Option<String> {
-    let host = url::Url::parse(url).ok()?.host_str()?.to_ascii_lowercase();
-    let var = |names: &[&str]| {
+    let parsed = url::Url::parse(url).ok()?;
+    let host = parsed.host_str()?.to_ascii_lowercase();
+    let var = |names: &[&'static str]| -> Option<(&'static str, String)> {
         names
             .iter()
-            .find_map(|n| env(n).filter(|v| !v.trim().is_empty()))
+            .find_map(|n| env(n).filter(|v| !v.trim().is_empty()).map(|v| (*n, v)))
     };
-    let bypass = var(&["NO_PROXY", "no_proxy"]).unwrap_or_default();
+    let bypass = var(&["NO_PROXY", "no_proxy"])
+        .map(|(_, v)| v)
+        .unwrap_or_default();
     let bypassed = bypass.split(',').map(str::trim).any(|b| {
         !b.is_empty()
             && (b == "*"
                 || host == b.trim_start_matches('.')
                 || host.ends_with(&format!(".{}", b.trim_start_matches('.'))))
     });
-    let proxy = var(&["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"])?;
+    // The variables the HTTP client reads for this scheme (an http:// URL uses HTTP_PROXY).
+    let (name, proxy) = if parsed.scheme() == "http" {
+        var(&["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"])?
+    } else {
+        var(&["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"])?
+    };
     // Only where the proxy is, never credentials written into its URL.
     let shown = url::Url::parse(&proxy)
         .map(|u| {
@@ -107,8 +115,8 @@ fn proxy_from(url: &str, env: impl Fn(&str) -> Option<String>) -> Option<String>
                 u.port_or_known_default().unwrap_or(0)
             )
         })
-        .unwrap_or_else(|_| "(unparsable HTTPS_PROXY)".to_owned());
-    (!bypassed).then_some(shown)
+        .unwrap_or_else(|_| "(unparsable)".to_owned());
+    (!bypassed).then(|| format!("{shown} ({name})"))
 }
 
 impl Core {
@@ -212,7 +220,7 @@ async fn run_steps(mut connector: Connector, target: Target<'_>) -> IntegrationC
     match connector.reach().await {
         Ok(status) => {
             let mut via = proxy_for(target.url)
-                .map(|p| format!(" through the proxy {p} (HTTPS_PROXY)"))
+                .map(|p| format!(" through the proxy {p}"))
                 .unwrap_or_default();
             if target.custom_ca {
                 via.push_str(", trusting the integration's CA certificates,");
@@ -286,9 +294,20 @@ mod tests {
             _ => None,
         };
         let shown = proxy_from("https://acme.service-now.com", env).unwrap();
-        assert_eq!(shown, "http://proxy.corp:3128");
+        assert_eq!(shown, "http://proxy.corp:3128 (HTTPS_PROXY)");
         assert!(!shown.contains("secret"));
         assert_eq!(proxy_from("https://jira.internal.corp/", env), None);
         assert_eq!(proxy_from("https://acme.service-now.com", |_| None), None);
+        // An http:// URL goes through HTTP_PROXY, as the HTTP client does it.
+        assert_eq!(proxy_from("http://jira.lab:8080", env), None);
+        let http = |name: &str| match name {
+            "http_proxy" => Some("http://squid.lab:3128".to_owned()),
+            "HTTPS_PROXY" => Some("http://proxy.corp:3128".to_owned()),
+            _ => None,
+        };
+        assert_eq!(
+            proxy_from("http://jira.lab:8080", http).as_deref(),
+            Some("http://squid.lab:3128 (http_proxy)")
+        );
     }
 }
